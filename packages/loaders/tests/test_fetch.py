@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-
 from jaxnc_loaders import FetchError, cached_fetch, default_cache_dir, fetch
 
 PAYLOAD = os.urandom(300_000)
@@ -25,7 +24,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         server = self.server
         server.requests.append((self.path, self.headers.get("Range")))
         if self.path != "/file":
