@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import http.server
 import os
+import pathlib
 import subprocess
 import sys
 import threading
@@ -215,7 +216,7 @@ def test_two_processes_share_one_download(tmp_path):
         outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert [p.returncode for p in procs] == [0, 0]
     assert outputs[0] == outputs[1]
-    assert open(outputs[0], "rb").read() == PAYLOAD
+    assert pathlib.Path(outputs[0]).read_bytes() == PAYLOAD
     assert len(server.requests) == 1, (
         "the second process must wait for the first, then read its file"
     )
