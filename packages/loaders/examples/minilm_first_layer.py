@@ -16,7 +16,6 @@ import sys
 import jaxnc
 import jaxnc.numpy as jnp
 import numpy as np
-
 from jaxnc_loaders import safetensors, unflatten_dict
 
 

@@ -7,7 +7,6 @@ import ml_dtypes
 import numpy as np
 import pytest
 import safetensors as reference
-
 from jaxnc_loaders import safetensors
 
 RNG = np.random.default_rng(1)
