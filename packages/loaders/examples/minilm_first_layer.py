@@ -51,7 +51,7 @@ def main(model_dir: str) -> None:
     with safetensors.safe_open(folder / "model.safetensors") as f:
         names = [
             k
-            for k in f.keys()
+            for k in f.offset_keys()
             if k.startswith("embeddings.") and k != "embeddings.position_ids"
         ]
         params = unflatten_dict(
