@@ -117,7 +117,7 @@ from jaxnc_optax._src.transform import (
     scale_by_trust_ratio,
     scale_by_yogi,
 )
-from jaxnc_optax._src.tree_math import tree_norm as global_norm
+from jaxnc_optax._src.tree_math import global_norm
 from jaxnc_optax._src.update import apply_updates, incremental_update, periodic_update
 from jaxnc_optax.losses import (
     cosine_distance,

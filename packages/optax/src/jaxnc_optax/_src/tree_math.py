@@ -192,3 +192,15 @@ def tree_bias_correction(moment: Any, decay: Any, count: Any) -> Any:
     """Each leaf divided by `1 - decay**count` (Adam's bias correction)."""
     correction = 1 - decay**count
     return tree_util.tree_map(lambda t: t / jnp.asarray(correction).astype(t.dtype), moment)
+
+
+def global_norm(updates: Any) -> Any:
+    """The Euclidean norm of all updates together (optax's older name for `tree_norm(updates)`).
+
+    Args:
+      updates: a pytree of arrays.
+
+    Returns:
+      A scalar array.
+    """
+    return tree_norm(updates)

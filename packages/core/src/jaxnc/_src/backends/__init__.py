@@ -1,0 +1,1 @@
+"""Backends: the protocol, the pluggy registry and the built-in NumPy backend `cpu`."""

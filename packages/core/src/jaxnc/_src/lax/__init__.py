@@ -1,0 +1,1 @@
+"""lax: the primitive-level API."""

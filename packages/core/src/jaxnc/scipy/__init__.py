@@ -1,0 +1,1 @@
+"""jaxnc.scipy."""
