@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from jaxnc._src import dtypes
+from jaxnc._src.array_methods import ArrayMethods
 from jaxnc._src.errors import (
     ConcretizationTypeError,
     TracerArrayConversionError,
@@ -293,7 +294,7 @@ def new_trace(trace: Trace):
         trace.invalidate()
 
 
-class Tracer:
+class Tracer(ArrayMethods):
     """A value inside a transformation; it has an aval and the array methods (see array_methods)."""
 
     __slots__ = ("_trace",)

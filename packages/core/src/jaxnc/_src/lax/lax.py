@@ -7,6 +7,7 @@ a batching rule and, for linear primitives, a transpose rule. lax functions requ
 
 from __future__ import annotations
 
+import builtins
 import enum
 import math
 from collections.abc import Sequence
@@ -282,7 +283,9 @@ integer_pow_p = unop("integer_pow", _integer_pow_impl, "number")
 def _integer_pow_jvp(t, x, y):
     if y == 0:
         return full_like(t, 0)
-    return mul(t, mul(_const(x, y), integer_pow(x, y - 1) if y != 1 else full_like(x, 1)))
+    if y == 1:
+        return t
+    return mul(t, mul(_const(x, y), x if y == 2 else integer_pow(x, y - 1)))
 
 
 ad.defjvp(integer_pow_p, _integer_pow_jvp)
@@ -756,7 +759,7 @@ slice_p = Primitive("slice")
 @slice_p.def_impl
 def _slice_impl(x, start_indices, limit_indices, strides):
     strides = strides or (1,) * x.ndim
-    return x[tuple(slice(s, l, st) for s, l, st in zip(start_indices, limit_indices, strides, strict=True))]
+    return x[tuple(builtins.slice(s, l, st) for s, l, st in zip(start_indices, limit_indices, strides, strict=True))]
 
 
 @slice_p.def_abstract_eval
@@ -801,17 +804,14 @@ pad_p = Primitive("pad")
 
 @pad_p.def_impl
 def _pad_impl(x, padding_value, padding_config):
-    shape = [lo + hi + d + max(d - 1, 0) * it for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True)]
-    big = [max(lo, 0) + max(hi, 0) + d + max(d - 1, 0) * it for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True)]
+    shape = [lo + hi + d + builtins.max(d - 1, 0) * it for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True)]
+    big = [builtins.max(lo, 0) + builtins.max(hi, 0) + d + builtins.max(d - 1, 0) * it for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True)]
     out = np.full(big, padding_value, dtype=x.dtype)
-    idx = tuple(builtins_slice(max(lo, 0), max(lo, 0) + d + max(d - 1, 0) * it, it + 1)
+    idx = tuple(builtins.slice(builtins.max(lo, 0), builtins.max(lo, 0) + d + builtins.max(d - 1, 0) * it, it + 1)
                 for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True))  # fmt: skip
     out[idx] = x
-    crop = tuple(builtins_slice(max(-lo, 0), max(-lo, 0) + n) for (lo, _, _), n in zip(padding_config, shape, strict=True))
+    crop = tuple(builtins.slice(builtins.max(-lo, 0), builtins.max(-lo, 0) + n) for (lo, _, _), n in zip(padding_config, shape, strict=True))
     return out[crop]
-
-
-builtins_slice = __builtins__["slice"] if isinstance(__builtins__, dict) else __builtins__.slice
 
 
 @pad_p.def_abstract_eval
@@ -825,7 +825,7 @@ def _pad_abstract_eval(x, padding_value, padding_config):
     for d, (lo, hi, it) in zip(x.shape, padding_config, strict=True):
         if it < 0:
             raise TypeError(f"pad interior padding must be non-negative, got {padding_config}")
-        n = lo + hi + d + max(d - 1, 0) * it
+        n = lo + hi + d + builtins.max(d - 1, 0) * it
         if n < 0:
             raise TypeError(f"pad gives a negative dimension size {n} for operand shape {x.shape} and config {padding_config}")
         shape.append(n)

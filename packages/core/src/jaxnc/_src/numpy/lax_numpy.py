@@ -49,7 +49,7 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
     """An Array from an array-like (lists, NumPy arrays, scalars, Arrays); Arrays are not copied."""
     if isinstance(a, core.Tracer) or type(a) is Array:
         return a if dtype is None else astype(a, dtype)
-    if isinstance(a, (list, tuple)) and any(isinstance(x, core.Tracer) or type(x) is Array for x in _flat_seq(a)):
+    if isinstance(a, (list, tuple)) and builtins.any(isinstance(x, core.Tracer) or type(x) is Array for x in _flat_seq(a)):
         return stack([asarray(x) for x in a]) if dtype is None else astype(stack([asarray(x) for x in a]), dtype)
     if dtype is not None:
         dt = dtypes.canonicalize_dtype(dtype)
