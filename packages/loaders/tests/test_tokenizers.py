@@ -126,12 +126,13 @@ def test_decode_matches_tiktoken(pairs, name):
         assert ours.decode(ids[:cut]) == ref.decode(ids[:cut])
 
 
+# NB: code points unassigned in Python 3.11's Unicode 14 are left out here and below: tiktoken's
+# Rust regex and the `regex` module ship different Unicode versions and disagree on what newer
+# code points are (letters or not). Lone surrogates stay in (the second strategy).
 @settings(max_examples=150, deadline=None)
 @given(
-    st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60
-    )
-    | st.text(max_size=60)
+    st.text(st.characters(exclude_categories=("Cs", "Cn")), max_size=60)
+    | st.text(st.characters(exclude_categories=("Cn",)), max_size=60)
 )
 def test_fuzz_ids_equal_tiktoken(pairs, text):
     for name in NAMES:
@@ -229,8 +230,6 @@ def test_clip_decode_matches_the_reference(clip):
         assert ours.decode(ids) == oracle.decode(ids)
 
 
-# NB: characters unassigned in Python 3.11's Unicode 14 are left out: the oracle's Rust regex and the
-# `regex` module disagree on what newer code points are (letters or not).
 @settings(max_examples=100, deadline=None)
 @given(st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=40))
 def test_fuzz_clip_equals_the_reference(clip, text):
