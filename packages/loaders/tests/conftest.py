@@ -6,6 +6,8 @@ import pathlib
 
 import pytest
 
+pytest_plugins = ["jaxnc.testing.plugin"]
+
 
 @pytest.fixture(scope="session")
 def tiktoken_files() -> dict[str, pathlib.Path]:

@@ -7,10 +7,10 @@ checks that the backbone did not move.
 
 from __future__ import annotations
 
-import numpy as np
-
 import jaxnc
 import jaxnc.numpy as jnp
+import numpy as np
+
 import jaxnc_optax as optax
 
 

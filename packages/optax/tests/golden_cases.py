@@ -6,6 +6,7 @@ so `tools/make_optax_golden.py` and `tests/test_golden.py` run exactly the same 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -68,6 +69,7 @@ ROWS: dict[str, Row] = {
     "signum": Row(lambda o: o.signum(0.01)),
     "optimistic_gradient_descent": Row(lambda o: o.optimistic_gradient_descent(0.05)),
     "polyak_sgd": Row(lambda o: o.polyak_sgd(max_learning_rate=0.5), pass_value=True),
+    "optimistic_adam_v2": Row(lambda o: o.optimistic_adam_v2(0.05)),
     # -- the acceptance chain --------------------------------------------------------------
     "clip_adam": Row(lambda o: o.chain(o.clip_by_global_norm(1.0), o.adam(o.cosine_decay_schedule(0.1, 60)))),
     # -- single transforms, each made a descent by a final negative scale -----------------
@@ -93,6 +95,8 @@ ROWS: dict[str, Row] = {
     "apply_every": Row(lambda o: o.chain(o.apply_every(3), o.sgd(0.05))),
     "keep_params_nonnegative": Row(lambda o: o.chain(o.sgd(0.05), o.keep_params_nonnegative())),
     "normalize_by_update_norm": Row(lambda o: o.chain(o.normalize_by_update_norm(), o.sgd(0.02))),
+    "stateless": Row(lambda o: o.stateless(lambda u, p: o.tree_utils.tree_scale(-0.05, u))),
+    "stateless_with_tree_map": Row(lambda o: o.stateless_with_tree_map(lambda u, p: -0.05 * u - 0.01 * p)),
     "scale_by_learning_rate_no_flip": Row(
         lambda o: o.chain(o.scale(-1.0), o.scale_by_learning_rate(0.05, flip_sign=False))
     ),
@@ -116,6 +120,15 @@ ROWS: dict[str, Row] = {
     ),
     "inject_hyperparams_schedule": Row(
         lambda o: o.inject_hyperparams(o.adam)(learning_rate=o.linear_schedule(0.1, 0.01, 40), b1=0.8)
+    ),
+    "multi_steps_skip_large": Row(
+        lambda o: o.MultiSteps(
+            o.sgd(0.05), 2, should_skip_update_fn=functools.partial(o.skip_large_updates, max_squared_norm=1e6)
+        ),
+        nan_steps=(3, 9),
+    ),
+    "inject_stateful_hyperparams": Row(
+        lambda o: o.inject_stateful_hyperparams(o.rmsprop)(learning_rate=o.exponential_decay(0.02, 10, 0.8), decay=0.8)
     ),
     "inject_hyperparams_static": Row(
         lambda o: o.inject_hyperparams(o.sgd, static_args="nesterov")(learning_rate=0.05, momentum=0.9, nesterov=True)

@@ -7,14 +7,14 @@ import inspect
 import pathlib
 import re
 
-import numpy as np
-import pytest
-
 import golden_cases as gc
 import jaxnc
 import jaxnc.numpy as jnp
-import jaxnc_optax
+import numpy as np
+import pytest
 from jaxnc import tree_util
+
+import jaxnc_optax
 
 README = pathlib.Path(__file__).parent.parent / "README.md"
 PARAMS = {"w": np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3), "b": np.array([0.1, -0.2, 0.3], np.float32)}
@@ -44,7 +44,7 @@ def _assert_trees_equal(actual, expected, **tolerance) -> None:
 
 
 def test_readme_lists_every_public_name_with_a_status() -> None:
-    rows = dict(re.findall(r"^\| `([\w.]+)` \| ([^|]+) \|", README.read_text(), flags=re.M))
+    rows = dict(re.findall(r"^\| `([\w.]+)` \| ([^|]+) \|", README.read_text(), flags=re.MULTILINE))
     missing = [name for name in jaxnc_optax.__all__ if name not in rows]
     assert missing == [], f"README.md has no row for {missing}"
     for name, status in rows.items():
@@ -164,7 +164,9 @@ def test_signatures_match_optax(reference) -> None:
     optax, _ = reference
     rows = _signature_rows(optax)
     assert len(rows) > 100
-    mismatched = {name: (str(ours), str(theirs)) for name, ours, theirs in rows if _normalized(ours) != _normalized(theirs)}
+    mismatched = {
+        name: (str(ours), str(theirs)) for name, ours, theirs in rows if _normalized(ours) != _normalized(theirs)
+    }
     assert mismatched == {}
 
 
@@ -174,3 +176,11 @@ def test_docstring_examples_run() -> None:
     for module in (alias, combining, inject, losses, schedule, update):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, f"doctest failures in {module.__name__}"
+
+
+def test_incremental_and_periodic_updates_match_numpy() -> None:
+    new, old = _jnp(GRADS), _jnp(PARAMS)
+    averaged = jaxnc_optax.incremental_update(new, old, 0.1)
+    _assert_trees_equal(averaged, tree_util.tree_map(lambda n, o: 0.1 * n + 0.9 * o, GRADS, PARAMS), rtol=1e-6)
+    _assert_trees_equal(jaxnc_optax.periodic_update(new, old, jnp.asarray(10), 5), GRADS, rtol=0, atol=0)
+    _assert_trees_equal(jaxnc_optax.periodic_update(new, old, jnp.asarray(11), 5), PARAMS, rtol=0, atol=0)

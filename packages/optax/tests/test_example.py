@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 
-import numpy as np
-
 import jaxnc
+import numpy as np
 
 EXAMPLE = pathlib.Path(__file__).parent.parent / "examples" / "finetune_multi_transform.py"
 

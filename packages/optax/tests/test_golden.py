@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import golden_cases as gc
+import jaxnc
 import numpy as np
 import pytest
 
-import golden_cases as gc
-import jaxnc
 import jaxnc_optax
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import golden_cases as gc
 import jaxnc
 import jaxnc.numpy as jnp
+import numpy as np
+import pytest
+
 import jaxnc_optax
 
 EAGER_STEPS = (0, 1, 7, 12, 25, 44, 60, 99, 129)
@@ -29,7 +29,7 @@ def test_schedule_eager_python_int_matches_golden(name: str, golden: dict) -> No
 
 @pytest.mark.parametrize("name", list(gc.SCHEDULES))
 def test_schedule_matches_live_optax(name: str, reference) -> None:
-    optax, jax = reference
+    optax, _ = reference
     expected = np.array([np.asarray(gc.SCHEDULES[name](optax)(s)) for s in EAGER_STEPS], dtype=np.float32)
     actual = np.array([np.asarray(gc.SCHEDULES[name](jaxnc_optax)(s)) for s in EAGER_STEPS], dtype=np.float32)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7, err_msg=name)

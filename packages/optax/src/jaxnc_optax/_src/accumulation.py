@@ -9,9 +9,10 @@ from typing import Any, NamedTuple, Protocol
 import jaxnc
 import jaxnc.numpy as jnp
 import numpy as np
-from jaxnc import lax, tree_util
+from jaxnc import tree_util
 
 from jaxnc_optax._src import base, numerics
+from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.tree_casting import tree_cast, tree_cast_like
 from jaxnc_optax._src.tree_math import (
     tree_bias_correction,
@@ -244,7 +245,7 @@ class MultiSteps:
             zero_updates = tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
             return zero_updates, state._replace(skip_state=skip_state)
 
-        return lax.cond(should_skip, skip_update, do_update, updates, state, params)
+        return cond(should_skip, skip_update, do_update, updates, state, params)
 
     def has_updated(self, state: MultiStepsState | base.ArrayTree) -> Any:
         """Whether the last `update` ran the inner optimizer."""

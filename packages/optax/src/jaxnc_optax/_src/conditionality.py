@@ -6,9 +6,10 @@ import functools
 from typing import Any, NamedTuple, Protocol
 
 import jaxnc.numpy as jnp
-from jaxnc import lax, tree_util
+from jaxnc import tree_util
 
 from jaxnc_optax._src import base, numerics
+from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.tree_math import tree_zeros_like
 
 
@@ -43,7 +44,7 @@ def _run_if(
     extra_args,
 ):
     # Both branches are traced; the rejected branch keeps the inner state unchanged.
-    return lax.cond(
+    return cond(
         condition,
         lambda _: inner.update(updates, state, params, **extra_args),
         lambda _: (rejected_updates, state),

@@ -200,7 +200,7 @@ def piecewise_interpolate_schedule(
         indicator = jnp.logical_and(bounds[:-1] <= count, count < bounds[1:])
         pct = (count - bounds[:-1]) / interval_sizes
         interp_vals = interpolate_fn(values[:-1], values[1:], pct)
-        return jnp.dot(indicator.astype(interp_vals.dtype), interp_vals) + (bounds[-1] <= count) * values[-1]
+        return jnp.sum(indicator * interp_vals) + (bounds[-1] <= count) * values[-1]
 
     return schedule
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import jaxnc.numpy as jnp
-from jaxnc import lax, tree_util
+from jaxnc import tree_util
 
 from jaxnc_optax._src import base
+from jaxnc_optax._src.control_flow import cond
 
 
 def _is_none(x: Any) -> bool:
@@ -69,4 +70,4 @@ def periodic_update(new_tensors: base.Params, old_tensors: base.Params, steps: A
     Returns:
       One of the two trees.
     """
-    return lax.cond(jnp.mod(steps, update_period) == 0, lambda _: new_tensors, lambda _: old_tensors, None)
+    return cond(jnp.mod(steps, update_period) == 0, lambda _: new_tensors, lambda _: old_tensors, None)

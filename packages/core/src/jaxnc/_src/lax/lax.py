@@ -1438,9 +1438,8 @@ def index_in_dim(x, index, axis=0, keepdims=True):
 
 def pad(x, padding_value, padding_config):
     config = tuple((int(lo), int(hi), int(it)) for lo, hi, it in padding_config)
-    padding_value = _match(x, padding_value) if isinstance(padding_value, (int, float, complex, bool, np.generic)) else padding_value
-    if isinstance(padding_value, np.ndarray):
-        padding_value = padding_value[()]
+    if isinstance(padding_value, (int, float, complex, bool, np.generic, np.ndarray)):
+        padding_value = np.array(padding_value, dtype=_aval(x).dtype)[()]
     return pad_p.bind(x, padding_value, padding_config=config)
 
 
