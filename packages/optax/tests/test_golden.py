@@ -17,10 +17,11 @@ def _random_is_jax_compatible(golden: dict) -> bool:
 
 
 def _assert_trajectory(actual: np.ndarray, expected: np.ndarray, name: str) -> None:
-    # Compare step by step so that a failure names the first step that drifts.
+    # Step by step, so that a failure names the first step that drifts; tolerance relative to max |p|.
     for step, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        scale = float(np.max(np.abs(e)))
         np.testing.assert_allclose(
-            a, e, rtol=gc.GOLDEN_RTOL, atol=gc.GOLDEN_ATOL, err_msg=f"{name}: parameters after step {step}"
+            a, e, rtol=0, atol=gc.GOLDEN_RTOL * scale, err_msg=f"{name}: parameters after step {step}"
         )
 
 
