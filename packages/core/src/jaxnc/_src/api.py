@@ -197,7 +197,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
       (5.0, [2.0, 4.0])
     """
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def value_and_grad_f(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         f_partial, dyn_args = _argnums_partial(f, argnums, args)
@@ -227,7 +227,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     """
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def grad_f(*args, **kwargs):
         if has_aux:
             (_, aux), g = vg(*args, **kwargs)
@@ -304,7 +304,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name=None, axi
         raise TypeError("vmap in_axes must be an int, None, or a tuple of entries corresponding to the positional "
                         f"arguments passed to the function, but got {in_axes}.")
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def vmap_f(*args, **kwargs):
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
@@ -470,7 +470,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
     """
     static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def make_jaxpr_f(*args, **kwargs):
         statics = {i: args[i] for i in static_argnums}
         dyn = tuple(a for i, a in enumerate(args) if i not in statics)

@@ -129,7 +129,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.jvp: Callable | None = None
         self._cache: dict = {}
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())
         register_cache_owner(self)
 
     def clear_cache(self) -> None:
@@ -293,7 +293,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self._cache: dict = {}
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())
         register_cache_owner(self)
 
     def clear_cache(self) -> None:
@@ -433,7 +433,7 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None, static_a
     cache: dict = {}
     static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
-    @functools.wraps(fun)
+    @functools.wraps(fun, updated=())
     def wrapper(*args, **kwargs):
         statics = {i: args[i] for i in static_argnums}
         dyn = [a for i, a in enumerate(args) if i not in statics]

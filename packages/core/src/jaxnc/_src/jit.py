@@ -139,7 +139,7 @@ class Jitted:
         self.static_argnums, self.static_argnames = _static_positions(fun, static_argnums, static_argnames)
         self.donate_argnums = donate_argnums  # accepted: buffers are never consumed here (non-consuming model)
         self._cache: collections.OrderedDict = collections.OrderedDict()
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())
         register_cache_owner(self)
 
     def __get__(self, obj, objtype=None):
