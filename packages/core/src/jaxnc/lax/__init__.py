@@ -18,4 +18,4 @@ from jaxnc._src.lax.slicing import (  # noqa: F401
 )
 
 from jaxnc._src.lax.lax import Precision  # noqa: F401, E402
-from jaxnc._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401, E402
+from jaxnc._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401
