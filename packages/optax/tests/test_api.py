@@ -109,21 +109,22 @@ def test_apply_updates_keeps_param_dtype() -> None:
     np.testing.assert_array_equal(np.asarray(new["f"]), np.full(3, 1.5, np.float32))
 
 
-# name -> (make the error, a fragment of its message); NOT_RAISED_BY_OPTAX lists where jaxnc-optax checks earlier.
+# name -> (make the error from (optax module, params, grads), a fragment of its message).
 ERRORS = {
-    "lamb needs params": (lambda o: o.lamb(0.1).update(_jnp(GRADS), o.lamb(0.1).init(_jnp(PARAMS))), "params"),
-    "chain state length": (lambda o: o.chain(o.sgd(0.1), o.clip(1.0)).update(_jnp(GRADS), ((),)), "state"),
-    "join_schedules boundaries": (lambda o: o.join_schedules([o.constant_schedule(1.0)], [3]), "boundar"),
-    "cosine decay_steps": (lambda o: o.cosine_decay_schedule(0.1, 0), "decay_steps"),
-    "piecewise scales": (lambda o: o.piecewise_constant_schedule(0.1, {3: -1.0}), "non-negative"),
-    "interpolate type": (lambda o: o.piecewise_interpolate_schedule("cubic", 0.1), "linear"),
-    "inject static_args": (lambda o: o.inject_hyperparams(o.adam, static_args="nope"), "static_args"),
-    "partition labels": (lambda o: o.partition({"a": o.sgd(0.1)}, {"w": "a", "b": "z"}).init(_jnp(PARAMS)), "z"),
-    "named_chain names": (lambda o: o.named_chain(("a", o.sgd(0.1)), ("a", o.clip(1.0))), "unique"),
-    "lion mode": (lambda o: o.scale_by_lion(mode="soft").init(_jnp(PARAMS)), "mode"),
-    "tree_norm ord": (lambda o: o.tree.norm(_jnp(PARAMS), ord=3), "ord"),
-    "add_noise key and seed": (lambda o: o.add_noise(0.1, 0.5, key=1, seed=2), "seed"),
+    "lamb needs params": (lambda o, p, g: o.lamb(0.1).update(g, o.lamb(0.1).init(p)), "params"),
+    "chain state length": (lambda o, p, g: o.chain(o.sgd(0.1), o.clip(1.0)).update(g, ((),)), "state"),
+    "join_schedules boundaries": (lambda o, p, g: o.join_schedules([o.constant_schedule(1.0)], [3]), "boundar"),
+    "cosine decay_steps": (lambda o, p, g: o.cosine_decay_schedule(0.1, 0), "decay_steps"),
+    "piecewise scales": (lambda o, p, g: o.piecewise_constant_schedule(0.1, {3: -1.0}), "non-negative"),
+    "interpolate type": (lambda o, p, g: o.piecewise_interpolate_schedule("cubic", 0.1), "linear"),
+    "inject static_args": (lambda o, p, g: o.inject_hyperparams(o.adam, static_args="nope"), "static_args"),
+    "partition labels": (lambda o, p, g: o.partition({"a": o.sgd(0.1)}, {"w": "a", "b": "z"}).init(p), "z"),
+    "named_chain names": (lambda o, p, g: o.named_chain(("a", o.sgd(0.1)), ("a", o.clip(1.0))), "unique"),
+    "lion mode": (lambda o, p, g: o.scale_by_lion(mode="soft").init(p), "mode"),
+    "tree_norm ord": (lambda o, p, g: o.tree.norm(p, ord=3), "ord"),
+    "add_noise key and seed": (lambda o, p, g: o.add_noise(0.1, 0.5, key=1, seed=2), "seed"),
 }
+# Where jaxnc-optax checks earlier than optax (at construction rather than at the first update, or at all).
 NOT_RAISED_BY_OPTAX = ("join_schedules boundaries", "lion mode")
 
 
@@ -131,15 +132,16 @@ NOT_RAISED_BY_OPTAX = ("join_schedules boundaries", "lion mode")
 def test_errors_name_what_was_wrong(name: str) -> None:
     make, fragment = ERRORS[name]
     with pytest.raises(ValueError, match=fragment):
-        make(jaxnc_optax)
+        make(jaxnc_optax, _jnp(PARAMS), _jnp(GRADS))
 
 
 def test_errors_are_raised_where_optax_raises(reference) -> None:
-    optax, _ = reference
+    optax, jax = reference
+    params, grads = (jax.tree_util.tree_map(jax.numpy.asarray, t) for t in (PARAMS, GRADS))
     for name, (make, _) in ERRORS.items():
         if name not in NOT_RAISED_BY_OPTAX:
             with pytest.raises(ValueError):
-                make(optax)
+                make(optax, params, grads)
 
 
 def _signature_rows(optax_module) -> list[tuple[str, inspect.Signature, inspect.Signature]]:
