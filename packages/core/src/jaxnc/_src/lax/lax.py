@@ -1473,6 +1473,8 @@ def full(shape, fill_value, dtype=None, weak_type: bool = False):
         if v.shape != ():
             raise TypeError(f"full must be called with scalar fill_value, got fill_value.shape {v.shape}.")
         v = v[()]
+        if weak_type and type(fill_value) in (int, float, complex) and dtypes.dtype_and_weak(fill_value) == (dtype, True):
+            v = fill_value  # a weak Python scalar literal of exactly this dtype: no extra conversion
     out = broadcast_in_dim_p.bind(v, shape=shape, broadcast_dimensions=())
     if weak_type and not _aval(out).weak_type:
         out = convert_element_type_p.bind(out, new_dtype=dtype, weak_type=True)

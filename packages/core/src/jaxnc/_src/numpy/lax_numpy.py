@@ -271,19 +271,22 @@ def _broadcast_to_shape(x, target):
 
 
 def _promote_and_broadcast(name, args, inexact=False):
-    args = promote_dtypes_inexact(*args) if inexact else promote_dtypes(*args)
-    shapes = [np.shape(a) if _is_scalar(a) else get_aval(a).shape for a in args]
-    if builtins.all(s == shapes[0] for s in shapes):
-        if shapes[0] == () and builtins.all(_is_scalar(a) for a in args):
-            return [asarray(a) if i == 0 else a for i, a in enumerate(args)]
-        return [lax.full((), a, get_aval(a).dtype, get_aval(a).weak_type) if _is_scalar(a) and s == () and not _has_array(args) else a
-                for a, s in zip(args, shapes, strict=True)]  # fmt: skip
-    target = _broadcast_shapes_or_error(name, shapes)
-    return [_broadcast_to_shape(a, target) for a in args]
+    """Promote to the common dtype (weak types respected) and broadcast to the common shape.
 
-
-def _has_array(args):
-    return builtins.any(not _is_scalar(a) for a in args)
+    Scalars become one `full` of the target shape; arrays are converted and broadcast."""
+    args = [a if _is_scalar(a) or hasattr(a, "aval") else asarray(a) for a in args]
+    dt, weak = dtypes.result_type_weak(*args)
+    if inexact:
+        dt = dtypes.to_inexact_dtype(dt)
+    shapes = [() if _is_scalar(a) else get_aval(a).shape for a in args]
+    target = shapes[0] if builtins.all(s == shapes[0] for s in shapes) else _broadcast_shapes_or_error(name, shapes)
+    out = []
+    for a in args:
+        if _is_scalar(a):
+            out.append(lax.full(target, a, dt, weak))
+        else:
+            out.append(_broadcast_to_shape(lax.convert_element_type(a, dt, weak), target))
+    return out
 
 
 def broadcast_to(array, shape):  # noqa: A002
@@ -1440,13 +1443,6 @@ def _flat_positions(x_shape, idx: tuple, for_update: bool):
         if i is None or i is Ellipsis or isinstance(i, builtins.slice):
             conv.append(i)
             continue
-        if _is_bool_mask(i):
-            v = _concrete_index(i)
-            if v is None:
-                raise IndexError("Array boolean indices must be concrete; got a traced boolean index. Use "
-                                 "jnp.where(mask, x, fill) or jnp.nonzero(mask, size=...) instead.")
-            conv.append(v)
-            continue
         v = _concrete_index(i) if not isinstance(i, core.Tracer) or i.to_concrete_value() is not None else None
         if v is None:
             traced = True
@@ -1506,6 +1502,7 @@ def _gather_general(x, idx: tuple, nd: int, mode: str, fill_value=None):
 
 
 def _normalize_index(idx) -> tuple:
+    """A tuple index with lists as arrays and boolean masks expanded to their (concrete) nonzero indices."""
     if not isinstance(idx, tuple):
         idx = (idx,)
     out = []
@@ -1514,6 +1511,13 @@ def _normalize_index(idx) -> tuple:
             i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim == 0:
             i = builtins.bool(i)
+        if _is_bool_mask(i):
+            v = _concrete_index(i)
+            if v is None:
+                raise IndexError("Array boolean indices must be concrete; got a traced boolean index. Use "
+                                 "jnp.where(mask, x, fill) or jnp.nonzero(mask, size=...) instead.")
+            out.extend(np.nonzero(v))
+            continue
         out.append(i)
     return tuple(out)
 
@@ -1522,21 +1526,14 @@ def _rewriting_take(x, idx, mode=None, fill_value=None):
     """`x[idx]` with NumPy semantics: static basic indexing becomes slices, the rest a gather."""
     idx = _normalize_index(idx)
     nd = get_aval(x).ndim
-    if builtins.all(_is_basic_index(i) for i in idx):
-        return _static_basic(x, _expand_ellipsis(idx, nd))
     if builtins.any(isinstance(i, builtins.bool) for i in idx):
         raise NotImplementedError("scalar boolean indices are not supported; use jnp.where")
-    if builtins.any(_is_bool_mask(i) for i in idx) or mode == "fill":
-        pos = _flat_positions(get_aval(x).shape, idx, for_update=mode == "fill")
-        flat = lax.reshape(x, (get_aval(x).size,))
-        return _take_flat(flat, pos, mode or "clip", fill_value)
+    if mode == "fill":  # out-of-bounds integers give fill_value instead of an error
+        idx = tuple(np.asarray(i) if isinstance(i, (builtins.int, np.integer)) else i for i in idx)
+        return _gather_general(x, idx, nd, "fill", fill_value)
+    if builtins.all(_is_basic_index(i) for i in idx):
+        return _static_basic(x, _expand_ellipsis(idx, nd))
     return _gather_general(x, idx, nd, mode or "clip", fill_value)
-
-
-def _take_flat(flat, pos, mode, fill_value=None):
-    pos = asarray(pos) if not hasattr(pos, "aval") else pos
-    dn = slicing.GatherDimensionNumbers((), (0,), (0,))
-    return slicing.gather(flat, lax.expand_dims(astype(pos, np.int32), (ndim(pos),)), dn, (1,), mode=mode, fill_value=fill_value)
 
 
 def take(a, indices, axis=None, mode=None, unique_indices=False, indices_are_sorted=False, fill_value=None):

@@ -1,0 +1,106 @@
+"""Array behaviour against NumPy: operators, indexing, .at updates, methods, reading."""
+
+import numpy as np
+import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
+
+X = np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7.5
+
+
+@pytest.mark.parametrize(
+    "op",
+    ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+     "__floordiv__", "__mod__", "__pow__", "__lt__", "__ge__", "__eq__", "__ne__"],
+)  # fmt: skip
+def test_operators_match_numpy(op):
+    a = jnp.asarray(X)
+    other = 3.0 if "pow" not in op else 2
+    got = getattr(a, op)(other)
+    want = getattr(X, op)(np.float32(other))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+
+
+def test_matmul_unary_and_bitwise_operators():
+    a = jnp.asarray(X[0])
+    np.testing.assert_allclose(a @ a.T, X[0] @ X[0].T)
+    np.testing.assert_allclose(X[0] @ a.T, X[0] @ X[0].T)
+    np.testing.assert_allclose(-a, -X[0])
+    np.testing.assert_allclose(abs(a), np.abs(X[0]))
+    i = jnp.arange(6)
+    np.testing.assert_array_equal((i & 3) | (i ^ 1), (np.arange(6) & 3) | (np.arange(6) ^ 1))
+    np.testing.assert_array_equal(~i, ~np.arange(6))
+    np.testing.assert_array_equal(i << 2, np.arange(6) << 2)
+
+
+@pytest.mark.parametrize(
+    "idx",
+    [
+        0, -1, (1, 2), (slice(None), 1), (Ellipsis, 0), (None, 0), (slice(None, None, -1),), (1, slice(0, 3, 2)),
+        (slice(None), slice(None), slice(3, 0, -2)), np.array([1, 0, 1]), (0, np.array([2, 0])),
+        (np.array([1, 0]), slice(None), np.array([3, 1])), (slice(None), np.array([[0, 1], [2, 2]])),
+        X > 0, (0, X[0] > 0), (Ellipsis, np.array([0, 3])),
+    ],
+)  # fmt: skip
+def test_indexing_matches_numpy(idx):
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(X)[idx]), X[idx])
+
+
+def test_traced_integer_index_and_jit():
+    a = jnp.asarray(X)
+    f = jax.jit(lambda x, i: x[i, :, i])
+    np.testing.assert_array_equal(f(a, 1), X[1, :, 1])
+    g = jax.jit(lambda x, i: x[:, i])
+    np.testing.assert_array_equal(g(a, jnp.asarray([2, 0])), X[:, [2, 0]])
+
+
+@pytest.mark.parametrize("method", ["set", "add", "multiply", "min", "max"])
+def test_at_updates_match_numpy(method):
+    base = np.arange(10, dtype=np.float32)
+    idx = np.array([1, 3, 3, 7])
+    vals = np.array([5.0, -2.0, 4.0, 9.0], np.float32)
+    got = getattr(jnp.asarray(base).at[idx], method)(vals)
+    want = base.copy()
+    ufunc = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum}.get(method)
+    if ufunc is None:
+        want[idx] = vals
+    else:
+        ufunc.at(want, idx, vals)
+    if method == "set":  # duplicate index 3: any of its updates may win (as in JAX)
+        assert float(got[3]) in (-2.0, 4.0)
+        got, want = np.delete(np.asarray(got), 3), np.delete(want, 3)
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_at_slices_get_and_grad():
+    a = jnp.zeros((3, 4))
+    b = a.at[1:, ::2].set(1.0)
+    want = np.zeros((3, 4), np.float32)
+    want[1:, ::2] = 1.0
+    np.testing.assert_array_equal(b, want)
+    np.testing.assert_array_equal(a, np.zeros((3, 4)))  # inputs are never modified
+    assert float(jnp.arange(5.0).at[10].get(mode="fill", fill_value=-1.0)) == -1.0
+    g = jax.grad(lambda v: jnp.sum(jnp.zeros(5).at[jnp.array([0, 2, 2])].add(v) ** 2))(jnp.ones(3))
+    np.testing.assert_allclose(g, [2.0, 4.0, 4.0])
+
+
+def test_metadata_methods_and_reading():
+    a = jnp.asarray(X)
+    assert a.shape == (2, 3, 4) and a.ndim == 3 and a.size == 24 and a.dtype == np.float32
+    np.testing.assert_array_equal(a.T, X.T)
+    np.testing.assert_array_equal(a.mT, np.swapaxes(X, -1, -2))
+    np.testing.assert_allclose(a.sum(axis=1), X.sum(axis=1))
+    np.testing.assert_allclose(a.mean(), X.mean())
+    np.testing.assert_array_equal(a.reshape(4, 6), X.reshape(4, 6))
+    np.testing.assert_array_equal(a.astype(jnp.int32), X.astype(np.int32))
+    np.testing.assert_array_equal(a.clip(-1, 1), X.clip(-1, 1))
+    assert a.tolist() == X.tolist() and jnp.asarray(3.5).item() == 3.5
+    assert a.device == jax.devices()[0] and a.block_until_ready() is a
+    np.testing.assert_array_equal(np.from_dlpack(a), X)
+    assert repr(jnp.asarray([1.0, 2.0])) == "Array([1., 2.], dtype=float32)"
+    assert repr(jnp.asarray(2.0)) == "Array(2., dtype=float32, weak_type=True)"
+    assert [float(r.sum()) for r in a] == [float(r.sum()) for r in X]
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(a)
+    assert np.asarray(a).flags.writeable is False
