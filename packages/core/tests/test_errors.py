@@ -3,11 +3,10 @@
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 import jaxnc as jax
 import jaxnc.numpy as jnp
+import numpy as np
+import pytest
 
 
 def test_mismatched_shapes_name_both_shapes():

@@ -2,11 +2,10 @@
 
 import gc
 
-import numpy as np
-import pytest
-
 import jaxnc as jax
 import jaxnc.numpy as jnp
+import numpy as np
+import pytest
 from jaxnc._src.backends import base
 
 
@@ -69,10 +68,10 @@ def test_check_leaks_reports_site_shape_and_device():
 
 
 def test_jit_owns_captured_constants_until_cleared():
-    const = jnp.arange(1000.0)
-    f = jax.jit(lambda x: x + const)
+    holder = [jnp.arange(1000.0)]
+    f = jax.jit(lambda x: x + holder[0])
     f(1.0)
-    del const
+    holder.clear()
     before = _live()
     f.clear_cache()
     assert _live() == before - 1  # the captured constant went with the cache

@@ -3,9 +3,8 @@
 import collections
 import dataclasses
 
-import pytest
-
 import jaxnc as jax
+import pytest
 from jaxnc import tree_util as tu
 
 

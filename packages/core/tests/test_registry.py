@@ -5,9 +5,8 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-
 import jaxnc
+import numpy as np
 from jaxnc._src import core
 from jaxnc._src.backends.registry import registry
 

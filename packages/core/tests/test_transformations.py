@@ -3,11 +3,10 @@
 import collections
 import dataclasses
 
-import numpy as np
-import pytest
-
 import jaxnc as jax
 import jaxnc.numpy as jnp
+import numpy as np
+import pytest
 from jaxnc.testing import check_grads
 
 

@@ -32,7 +32,7 @@ from jaxnc._src.custom_derivatives import checkpoint, custom_jvp, custom_vjp, re
 from jaxnc._src.lax.lax import stop_gradient
 from jaxnc._src.backends.registry import backends, default_device_scope as default_device, devices
 from jaxnc._src.ownership import check_leaks, clear_caches
-from jaxnc import numpy, lax, nn, random, tree_util, tree, scipy  # noqa: E402
+from jaxnc import numpy, lax, nn, random, tree_util, tree, scipy
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import ShapeDtypeStruct, get_aval
 from jaxnc._src.interpreters import ad, batching

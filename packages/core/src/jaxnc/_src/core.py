@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-
 from jaxnc._src import dtypes
 from jaxnc._src.array_methods import ArrayMethods
 from jaxnc._src.errors import (

@@ -6,7 +6,6 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
-
 from jaxnc._src import core
 from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
@@ -108,7 +107,7 @@ def _custom_jvp_call_batch(size, vals, dims, call_jaxpr, jvp, num_consts):
     return outs, [0] * len(outs)
 
 
-class custom_jvp:  # noqa: N801 - JAX's name
+class custom_jvp:
     """A function with a user-defined JVP rule (`@f.defjvp`), as `jax.custom_jvp`.
 
     Example:
@@ -274,7 +273,7 @@ def _custom_vjp_call_batch(size, vals, dims, call_jaxpr, fwd, bwd, num_consts):
     return outs, [0] * len(outs)
 
 
-class custom_vjp:  # noqa: N801 - JAX's name
+class custom_vjp:
     """A function with a user-defined VJP (`f.defvjp(fwd, bwd)`), as `jax.custom_vjp`.
 
     Example:

@@ -7,7 +7,6 @@ import functools
 
 import ml_dtypes
 import numpy as np
-
 from jaxnc._src.config import config
 
 bool_ = np.dtype(np.bool_)

@@ -38,7 +38,6 @@ jit_p.dispatch = _jit_dispatch
 @jit_p.def_impl
 def _jit_impl(*args, jaxpr, name):
     import numpy as np
-
     from jaxnc._src.backends.interpret import eval_jaxpr_impl
 
     return eval_jaxpr_impl(jaxpr.jaxpr, [np.asarray(c) for c in jaxpr.consts], args)

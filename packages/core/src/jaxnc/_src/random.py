@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import get_aval
 from jaxnc._src.lax import lax
@@ -24,7 +23,7 @@ def _check_key(key, name: str):
     return key
 
 
-def PRNGKey(seed) -> object:  # noqa: N802 - JAX's name
+def PRNGKey(seed) -> object:
     """A raw uint32[2] key from an integer seed: [seed >> 32, seed & 0xFFFFFFFF]."""
     if isinstance(seed, core.Tracer) or hasattr(seed, "aval"):
         s = lax.convert_element_type(seed, dtypes.uint32) if get_aval(seed).dtype != dtypes.uint32 else seed

@@ -254,7 +254,7 @@ def all_leaves(iterable) -> bool:
     return all(treedef_is_leaf(tree_structure(x)) for x in iterable)
 
 
-def Partial(func, *args, **kwargs):  # noqa: N802 - JAX's name
+def Partial(func, *args, **kwargs):
     """`functools.partial` registered as a pytree whose children are the bound arguments."""
     return _Partial(func, *args, **kwargs)
 

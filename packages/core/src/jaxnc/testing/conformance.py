@@ -71,7 +71,7 @@ def _cases() -> list[OpCase]:
     import jaxnc.nn as nn
     import jaxnc.numpy as jnp
 
-    S = (3, 4)  # noqa: N806
+    S = (3, 4)
     unary = [
         ("neg", jnp.negative, np.negative, "real", NUMERIC),
         ("abs", jnp.abs, np.abs, "real", NUMERIC),

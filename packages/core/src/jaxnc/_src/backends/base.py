@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
 from jaxnc._src import core
 
 
@@ -18,7 +17,7 @@ class Device:
 
     __slots__ = ("backend", "id", "__weakref__")
 
-    def __init__(self, backend: Backend, id: int) -> None:  # noqa: A002 - JAX's attribute name
+    def __init__(self, backend: Backend, id: int) -> None:
         self.backend = backend
         self.id = id
 
@@ -67,7 +66,7 @@ class Buffer:
             _live_counts[self.device] -= 1
             _tracked.pop(id(self), None)
             self.device.backend.free(self.handle)
-        except Exception:  # noqa: BLE001 - never raise from a finalizer during interpreter shutdown
+        except Exception:
             pass
 
 

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 
 import pluggy
-
 from jaxnc._src.config import config
 
 hookspec = pluggy.HookspecMarker("jaxnc")
@@ -72,7 +71,7 @@ class Registry:
         for ep in eps:
             try:
                 modules[ep.name] = ep.load()
-            except Exception as e:  # noqa: BLE001 - any plugin failure is reported, not fatal
+            except Exception as e:
                 self.broken[ep.name] = f"{type(e).__name__}: {e}"
         if "cpu" not in modules:  # running from a source tree without installed metadata
             modules["cpu"] = importlib.import_module("jaxnc._src.backends.cpu")
@@ -86,7 +85,7 @@ class Registry:
         for impl in pm.hook.jaxnc_backends.get_hookimpls():
             try:
                 specs = impl.function()
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self.broken[impl.plugin_name] = f"{type(e).__name__}: {e}"
                 continue
             for spec in specs or ():
@@ -95,7 +94,7 @@ class Registry:
         for entry in entries.values():
             try:
                 entry.reason = entry.spec.probe()
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 entry.reason = f"probe failed: {type(e).__name__}: {e}"
         return entries
 

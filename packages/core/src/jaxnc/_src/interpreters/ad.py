@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-
 from jaxnc._src import core
 from jaxnc._src.core import UndefinedPrimal, Zero, get_aval, is_undefined_primal
 
