@@ -9,16 +9,23 @@ jaxnc's random streams are bit-equal to JAX's.
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
-import sys
 
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TESTS = ROOT / "packages" / "optax" / "tests"
-sys.path.insert(0, str(TESTS))
 
-import golden_cases
+
+def _load_golden_cases():
+    spec = importlib.util.spec_from_file_location("golden_cases", TESTS / "golden_cases.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+golden_cases = _load_golden_cases()
 
 
 def main() -> None:

@@ -157,8 +157,13 @@ def tree_allclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_na
 
 def tree_update_moment(updates: Any, moments: Any, decay: Any, order: int) -> Any:
     """The exponential moving average `(1 - decay)·g^order + decay·m` of each leaf."""
+
+    def power(g):
+        # g**1 is g: skip a full pass over the leaf (XLA folds it away; an interpreter would not).
+        return g if order == 1 else g**order
+
     return tree_util.tree_map(
-        lambda g, t: None if g is None else (1 - decay) * (g**order) + decay * t, updates, moments, is_leaf=_is_none
+        lambda g, t: None if g is None else (1 - decay) * power(g) + decay * t, updates, moments, is_leaf=_is_none
     )
 
 
