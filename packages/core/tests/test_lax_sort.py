@@ -1,9 +1,8 @@
 """lax.sort / sort_key_val / top_k and the argsort helper: NumPy oracles, gradients, vmap, jit."""
 
+import jaxnc
 import numpy as np
 import pytest
-
-import jaxnc
 from jaxnc import lax
 from jaxnc._src.lax.sorting import argsort
 from jaxnc.testing import check_grads
@@ -17,14 +16,10 @@ def _with_nans(rng, shape):
     return x
 
 
-@pytest.mark.parametrize(
-    "shape,dim", [((7,), 0), ((4, 5), 0), ((4, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), -1)]
-)
+@pytest.mark.parametrize("shape,dim", [((7,), 0), ((4, 5), 0), ((4, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), -1)])
 def test_sort_matches_numpy_nan_order(shape, dim):
     x = _with_nans(np.random.default_rng(0), shape)
-    np.testing.assert_array_equal(
-        np.asarray(lax.sort(x, dimension=dim)), np.sort(x, axis=dim)
-    )
+    np.testing.assert_array_equal(np.asarray(lax.sort(x, dimension=dim)), np.sort(x, axis=dim))
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_, np.float16])
@@ -72,9 +67,7 @@ def test_top_k_matches_numpy():
     np.testing.assert_array_equal(np.asarray(v), np.take_along_axis(x, want_i, -1))
     assert np.asarray(i).dtype == np.int32
     vn, _ = lax.top_k(np.array([1.0, np.nan, 3.0], np.float32), 2)
-    assert (
-        np.isnan(np.asarray(vn)[0]) and np.asarray(vn)[1] == 3.0
-    )  # NaN ranks above +inf, as in XLA
+    assert np.isnan(np.asarray(vn)[0]) and np.asarray(vn)[1] == 3.0  # NaN ranks above +inf, as in XLA
 
 
 def test_sort_errors_name_the_problem():
@@ -121,7 +114,5 @@ def test_sort_jit_matches_eager():
     def f(x):
         return lax.sort(x, 0), argsort(x, 1, descending=True), lax.top_k(x, 3)
 
-    for a, b in zip(
-        jaxnc.tree.leaves(jaxnc.jit(f)(x)), jaxnc.tree.leaves(f(x)), strict=True
-    ):
+    for a, b in zip(jaxnc.tree.leaves(jaxnc.jit(f)(x)), jaxnc.tree.leaves(f(x)), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval
 from jaxnc._src.interpreters.batching import bdim_at_front, moveaxis
@@ -53,17 +52,11 @@ def _sort_abstract_eval(*operands, dimension, is_stable, num_keys):
         raise TypeError("sort requires at least one operand")
     shape = operands[0].shape
     if any(o.shape != shape for o in operands):
-        raise TypeError(
-            f"sort operands must all have the same shape, got {[o.shape for o in operands]}"
-        )
+        raise TypeError(f"sort operands must all have the same shape, got {[o.shape for o in operands]}")
     if not 0 <= dimension < len(shape):
-        raise TypeError(
-            f"sort dimension {dimension} is out of bounds for operand shape {shape}"
-        )
+        raise TypeError(f"sort dimension {dimension} is out of bounds for operand shape {shape}")
     if not 1 <= num_keys <= len(operands):
-        raise TypeError(
-            f"sort num_keys={num_keys} must be between 1 and the number of operands ({len(operands)})"
-        )
+        raise TypeError(f"sort num_keys={num_keys} must be between 1 and the number of operands ({len(operands)})")
     return list(operands)
 
 
@@ -72,21 +65,15 @@ def _sort_jvp(primals, tangents, dimension, is_stable, num_keys):
     # sort an iota along with the operands to get the permutation, then gather the tangents with it
     shape = get_aval(primals[0]).shape
     iota = lax.broadcasted_iota(dtypes.int32, shape, dimension)
-    *outs, perm = sort_p.bind(
-        *primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys
-    )
-    t_outs = [
-        t if type(t) is Zero else _take_along_axis(t, perm, dimension) for t in tangents
-    ]
+    *outs, perm = sort_p.bind(*primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    t_outs = [t if type(t) is Zero else _take_along_axis(t, perm, dimension) for t in tangents]
     return outs, t_outs
 
 
 @sort_p.def_batch
 def _sort_batch(size, vals, dims, dimension, is_stable, num_keys):
     vals = [bdim_at_front(v, d, size) for v, d in zip(vals, dims, strict=True)]
-    outs = sort_p.bind(
-        *vals, dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys
-    )
+    outs = sort_p.bind(*vals, dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys)
     return outs, [0] * len(outs)
 
 
@@ -108,13 +95,9 @@ def _top_k_impl(operand, k):
 @top_k_p.def_abstract_eval
 def _top_k_abstract_eval(operand, k):
     if operand.ndim < 1:
-        raise TypeError(
-            f"top_k operand must have at least one dimension, got shape {operand.shape}"
-        )
+        raise TypeError(f"top_k operand must have at least one dimension, got shape {operand.shape}")
     if not 0 <= k <= operand.shape[-1]:
-        raise ValueError(
-            f"top_k k={k} must be between 0 and the last dimension of operand shape {operand.shape}"
-        )
+        raise ValueError(f"top_k k={k} must be between 0 and the last dimension of operand shape {operand.shape}")
     shape = (*operand.shape[:-1], k)
     return [
         core.ShapedArray(shape, operand.dtype, operand.weak_type),
@@ -172,9 +155,7 @@ def sort(operand, dimension: int = -1, is_stable: bool = True, num_keys: int = 1
         raise TypeError("lax.sort needs at least one operand, got an empty sequence")
     nd = get_aval(operands[0]).ndim
     if not -nd <= dimension < nd:
-        raise ValueError(
-            f"lax.sort dimension {dimension} is out of bounds for operand of rank {nd}"
-        )
+        raise ValueError(f"lax.sort dimension {dimension} is out of bounds for operand of rank {nd}")
     outs = sort_p.bind(
         *operands,
         dimension=int(dimension) % nd,
@@ -238,9 +219,7 @@ def argsort(operand, dimension: int = -1, is_stable: bool = True, descending: bo
     """
     nd = get_aval(operand).ndim
     if not -nd <= dimension < nd:
-        raise ValueError(
-            f"argsort dimension {dimension} is out of bounds for operand of rank {nd}"
-        )
+        raise ValueError(f"argsort dimension {dimension} is out of bounds for operand of rank {nd}")
     dimension = int(dimension) % nd
     shape = get_aval(operand).shape
     n = shape[dimension]
