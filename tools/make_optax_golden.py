@@ -38,33 +38,21 @@ def main() -> None:
         out[f"traj/{name}"] = golden_cases.run_row(optax, jax, row)
     steps = jax.numpy.asarray(golden_cases.SCHEDULE_STEPS)
     for name, make in golden_cases.SCHEDULES.items():
-        out[f"sched/{name}"] = np.asarray(
-            jax.vmap(make(optax))(steps), dtype=np.float32
-        )
+        out[f"sched/{name}"] = np.asarray(jax.vmap(make(optax))(steps), dtype=np.float32)
     inputs = golden_cases.loss_inputs()
     for name, fn in golden_cases.LOSSES.items():
-        out[f"loss/{name}"] = np.asarray(
-            fn(optax, {k: jax.numpy.asarray(v) for k, v in inputs.items()})
-        )
+        out[f"loss/{name}"] = np.asarray(fn(optax, {k: jax.numpy.asarray(v) for k, v in inputs.items()}))
     key = jax.random.key(0)
     out["random/normal_key0"] = np.asarray(jax.random.normal(key, (4,)))
-    out["random/split_key0_normal"] = np.asarray(
-        jax.random.normal(jax.random.split(key)[1], (4,))
-    )
+    out["random/split_key0_normal"] = np.asarray(jax.random.normal(jax.random.split(key)[1], (4,)))
     out["meta/versions"] = np.array([optax.__version__, jax.__version__])
-    bad = [
-        k for k, v in out.items() if v.dtype.kind == "f" and not np.all(np.isfinite(v))
-    ]
+    bad = [k for k, v in out.items() if v.dtype.kind == "f" and not np.all(np.isfinite(v))]
     if bad:
-        raise RuntimeError(
-            f"golden data has non-finite values in {bad}; choose gentler hyperparameters"
-        )
+        raise RuntimeError(f"golden data has non-finite values in {bad}; choose gentler hyperparameters")
     path = TESTS / "data" / "golden.npz"
     path.parent.mkdir(exist_ok=True)
     np.savez_compressed(path, **out)
-    print(
-        f"wrote {len(out)} arrays, {path.stat().st_size} bytes to {path.relative_to(ROOT)}"
-    )
+    print(f"wrote {len(out)} arrays, {path.stat().st_size} bytes to {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

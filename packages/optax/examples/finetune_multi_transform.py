@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import jaxnc
 import jaxnc.numpy as jnp
-import numpy as np
-
 import jaxnc_optax as optax
+import numpy as np
 
 
 def make_data(seed: int = 0, n: int = 64) -> tuple[dict, np.ndarray, np.ndarray]:

@@ -10,11 +10,10 @@ import re
 import golden_cases as gc
 import jaxnc
 import jaxnc.numpy as jnp
+import jaxnc_optax
 import numpy as np
 import pytest
 from jaxnc import tree_util
-
-import jaxnc_optax
 
 README = pathlib.Path(__file__).parent.parent / "README.md"
 PARAMS = {"w": np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3), "b": np.array([0.1, -0.2, 0.3], np.float32)}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import golden_cases as gc
 import jaxnc
+import jaxnc_optax
 import numpy as np
 import pytest
-
-import jaxnc_optax
 
 
 def _random_is_jax_compatible(golden: dict) -> bool:

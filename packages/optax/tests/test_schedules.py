@@ -5,10 +5,9 @@ from __future__ import annotations
 import golden_cases as gc
 import jaxnc
 import jaxnc.numpy as jnp
+import jaxnc_optax
 import numpy as np
 import pytest
-
-import jaxnc_optax
 
 EAGER_STEPS = (0, 1, 7, 12, 25, 44, 60, 99, 129)
 

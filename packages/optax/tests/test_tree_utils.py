@@ -6,7 +6,6 @@ import jaxnc.numpy as jnp
 import numpy as np
 import pytest
 from jaxnc import tree_util
-
 from jaxnc_optax import tree, tree_utils
 
 RNG = np.random.default_rng(3)
