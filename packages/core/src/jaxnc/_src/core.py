@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -41,10 +42,10 @@ class ShapedArray:
         self._hash = hash((self.shape, self.dtype, self.weak_type))
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
 
     def __eq__(self, other) -> bool:
-        return (
+        return self is other or (
             type(other) is ShapedArray
             and self.shape == other.shape
             and self.dtype == other.dtype
@@ -102,7 +103,7 @@ class ShapeDtypeStruct:
         return ShapedArray(self.shape, dtypes.canonicalize_dtype(self.dtype), self.weak_type)
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
@@ -259,12 +260,18 @@ class EvalTrace(Trace):
         for x in args:
             if isinstance(x, Tracer):
                 raise UnexpectedTracerError(x, "It reached eager evaluation.")
-        from jaxnc._src.dispatch import apply_primitive
-
-        return apply_primitive(prim, args, params)
+        return _apply_primitive(prim, args, params)
 
 
 eval_trace = EvalTrace()
+
+
+def _apply_primitive(prim, args, params):
+    global _apply_primitive
+    from jaxnc._src.dispatch import apply_primitive
+
+    _apply_primitive = apply_primitive  # bound on first use: dispatch imports this module
+    return apply_primitive(prim, args, params)
 
 
 def current_trace() -> Trace:

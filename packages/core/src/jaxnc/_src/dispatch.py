@@ -63,7 +63,10 @@ def apply_primitive(prim: core.Primitive, args, params):
     if prim.dispatch is not None:  # call-like primitives (jit) compile and run their jaxpr
         return prim.dispatch(args, params)
     device = _target_device(args)
-    arrays = to_arrays(args, device)
+    if all(type(x) is Array and x._buf is not None and x._buf.device is device for x in args):
+        arrays = args  # the common case: nothing to convert or move
+    else:
+        arrays = to_arrays(args, device)
     in_avals = [a.aval for a in arrays]
     out_avals = abstract_eval(prim, in_avals, params)
     backend = device.backend

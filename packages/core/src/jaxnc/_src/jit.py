@@ -174,13 +174,20 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if config.jax_disable_jit:
             return self.fun(*args, **kwargs)
-        statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
-        leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
-        avals = tuple(_arg_aval(x, i) for i, x in enumerate(leaves))
-        key = (in_tree, avals, statics, config.jax_enable_x64)
+        if not kwargs and not self.static_argnums and all(hasattr(a, "aval") for a in args):
+            # the common case, arrays only: the signature is the avals (no pytree flattening)
+            leaves = args
+            key = (len(args), tuple(a.aval for a in args), config.jax_enable_x64)
+            statics, in_tree = (), None
+        else:
+            statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
+            leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+            key = (in_tree, tuple(_arg_aval(x, i) for i, x in enumerate(leaves)), statics, config.jax_enable_x64)
         entry = self._cache.get(key)
         if entry is None:
-            entry = self._trace(statics, in_tree, avals)
+            if in_tree is None:
+                in_tree = tree_flatten((list(args), {}))[1]
+            entry = self._trace(statics, in_tree, tuple(_arg_aval(x, i) for i, x in enumerate(leaves)))
             if entry.n_tracer_consts == 0:
                 self._cache[key] = entry
                 if len(self._cache) > config.jaxnc_jit_cache_size:

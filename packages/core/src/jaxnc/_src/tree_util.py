@@ -132,6 +132,8 @@ class PyTreeDef:
         return f"CustomNode({t.__name__}[{self.node_data!r}], [{', '.join(kids)}])"
 
     def unflatten(self, leaves) -> Any:
+        if self.node_type is None and type(leaves) is list and len(leaves) == 1:
+            return leaves[0]
         leaves = list(leaves)
         if len(leaves) != self.num_leaves:
             raise ValueError(f"Too {'few' if len(leaves) < self.num_leaves else 'many'} leaves for PyTreeDef; "

@@ -53,13 +53,29 @@ class InterpretedJaxpr(Executable):
                 return -len(consts)  # negative: a literal
             return slot[a]
 
+        folded: dict = {}  # var -> value known at compile time (constant folding)
         for eqn in jaxpr.eqns:
-            ins = [ref(a) for a in eqn.inputs]
+            impl = backend.impl_for(eqn.primitive)
+            if all(type(a) is core.Literal or a in folded for a in eqn.inputs) and not eqn.primitive.multiple_results:
+                vals = [np.asarray(a.val, a.aval.dtype) if type(a) is core.Literal else folded[a] for a in eqn.inputs]
+                folded[eqn.outvars[0]] = _fix(impl(*vals, **eqn.params), eqn.outvars[0].aval)
+                continue
+            ins = []
+            for a in eqn.inputs:
+                if type(a) is core.Var and a in folded:
+                    consts.append(folded[a])
+                    ins.append(-len(consts))
+                else:
+                    ins.append(ref(a))
             outs = []
             for v in eqn.outvars:
                 slot[v] = len(slot)
                 outs.append((slot[v], v.aval))
-            steps.append((backend.impl_for(eqn.primitive), ins, eqn.params, outs, eqn.primitive.multiple_results))
+            steps.append((impl, ins, eqn.params, outs, eqn.primitive.multiple_results))
+        for v in jaxpr.outvars:
+            if type(v) is core.Var and v in folded:
+                consts.append(folded[v])
+                slot[v] = -len(consts)
         self._nslots = len(slot)
         self._steps = steps
         self._consts = consts

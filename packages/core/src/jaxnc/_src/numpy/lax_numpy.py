@@ -322,7 +322,9 @@ def _one_to_one_unop(name, lax_fn, inexact=False, kinds=None):
 
 def _one_to_one_binop(name, lax_fn, inexact=False):
     def f(x1, x2, /):
-        x1, x2 = _promote_and_broadcast(name, (x1, x2), inexact)
+        a1, a2 = getattr(x1, "aval", None), getattr(x2, "aval", None)
+        if a1 is None or a2 is None or a1 != a2 or (inexact and not dtypes.is_inexact(a1.dtype)):
+            x1, x2 = _promote_and_broadcast(name, (x1, x2), inexact)
         return lax_fn(x1, x2)
 
     f.__name__ = name
@@ -1161,28 +1163,55 @@ def roll(a, shift, axis=None):
     return a
 
 
-def pad(array, pad_width, mode="constant", constant_values=0):  # noqa: A002
-    """`jnp.pad` (modes 'constant' and 'edge' here; the breadth issue adds the rest)."""
+def pad(array, pad_width, mode="constant", **kwargs):  # noqa: A002
+    """Pad an array (NumPy's `pad`): every mode, per-axis widths and values, or a callable.
+
+    Args:
+      array: the input.
+      pad_width: an int, a (before, after) pair, or one pair per axis.
+      mode: 'constant' (default), 'edge', 'reflect', 'symmetric', 'wrap', 'linear_ramp', 'maximum',
+        'minimum', 'mean', 'median', 'empty', or a callable `f(vector, (before, after), axis, kwargs)`
+        returning the padded vector.
+      **kwargs: constant_values, stat_length, end_values, reflect_type as in NumPy.
+
+    Returns:
+      The padded array.
+
+    Example:
+      >>> import jaxnc.numpy as jnp
+      >>> jnp.pad(jnp.array([1, 2, 3]), 2, mode="reflect").tolist()
+      [3, 2, 1, 2, 3, 2, 1]
+    """
+    from jaxnc._src.numpy import padding
+
     array = asarray(array) if not hasattr(array, "aval") else array  # noqa: A001
     nd = ndim(array)
-    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2) if np.ndim(pad_width) else
-                         np.full((1, 2), pad_width), (nd, 2))  # fmt: skip
-    if mode == "constant":
-        return lax.pad(array, lax._const(array, constant_values) if _is_scalar(constant_values) else
-                       astype(constant_values, get_aval(array).dtype), [(int(lo), int(hi), 0) for lo, hi in pw])  # fmt: skip
-    if mode == "edge":
-        out = array
-        for ax, (lo, hi) in enumerate(pw):
-            n = shape(out)[ax]
-            parts = []
-            if lo:
-                parts.append(repeat(lax.slice_in_dim(out, 0, 1, axis=ax), int(lo), axis=ax))
-            parts.append(out)
-            if hi:
-                parts.append(repeat(lax.slice_in_dim(out, n - 1, n, axis=ax), int(hi), axis=ax))
-            out = lax.concatenate(parts, ax)
-        return out
-    raise NotImplementedError(f"jnp.pad mode={mode!r} is not implemented yet (constant and edge are)")
+    pw = padding.pairs(core.concrete_or_error(pad_width, "jnp.pad needs a static pad_width"), nd, "pad_width")
+    if pw.size and (pw.min() < 0 or not np.issubdtype(pw.dtype, np.integer)):
+        raise ValueError(f"jnp.pad: pad_width must be non-negative integers, got {np.asarray(pad_width).tolist()}")
+    if mode != "constant":
+        if not callable(mode) and mode not in padding.MODES:
+            raise ValueError(f"jnp.pad: unimplemented padding mode {mode!r}; expected one of {padding.MODES} or a callable")
+        return padding.pad_nonconstant(array, pw, mode, **kwargs)
+    unknown = set(kwargs) - {"constant_values"}
+    if unknown:
+        raise ValueError(f"jnp.pad: unsupported keyword arguments for mode='constant': {sorted(unknown)}")
+    cv = kwargs.get("constant_values", 0)
+    dt = get_aval(array).dtype
+    if hasattr(cv, "aval") and ndim(cv) == 0:
+        return lax.pad(array, astype(cv, dt), [(int(lo), int(hi), 0) for lo, hi in pw])
+    cvs = padding.pairs(cv, nd, "constant_values") if np.ndim(cv) else None
+    if cvs is None or (cvs == cvs.flat[0]).all():
+        value = np.asarray(cv if cvs is None else cvs.flat[0]).astype(dt)[()] if nd else np.asarray(cv).astype(dt)[()]
+        return lax.pad(array, value, [(int(lo), int(hi), 0) for lo, hi in pw])
+    out = array
+    for axis, ((lo, hi), (vlo, vhi)) in enumerate(zip(pw, cvs, strict=True)):
+        cfg = [(0, 0, 0)] * nd
+        cfg[axis] = (int(lo), 0, 0)
+        out = lax.pad(out, np.asarray(vlo).astype(dt)[()], cfg)
+        cfg[axis] = (0, int(hi), 0)
+        out = lax.pad(out, np.asarray(vhi).astype(dt)[()], cfg)
+    return out
 
 
 # --- linear algebra products -----------------------------------------------------------------------------
@@ -1564,11 +1593,45 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
 
 
 def nonzero(a, *, size=None, fill_value=None):
-    """Indices of nonzero elements; needs a concrete array unless `size` is given (not yet)."""
-    if size is not None:
-        raise NotImplementedError("jnp.nonzero(size=...) arrives with the breadth issue")
-    v = core.concrete_or_error(a, "jnp.nonzero needs a concrete array: the output shape depends on values.")
-    return tuple(asarray(i.astype(dtypes.default_int_dtype())) for i in np.nonzero(v))
+    """Indices of nonzero elements, one array per dimension.
+
+    Without `size` the input must be concrete (the output shape depends on its values). With `size`
+    the result is padded with `fill_value` (default 0; a scalar or one value per dimension) or
+    truncated to `size` entries, which works under jit.
+
+    Example:
+      >>> import jaxnc.numpy as jnp
+      >>> jnp.nonzero(jnp.array([0, 2, 0, 3]), size=3, fill_value=-1)[0].tolist()
+      [1, 3, -1]
+    """
+    a = asarray(a) if not hasattr(a, "aval") else a
+    nd = ndim(a)
+    if nd == 0:
+        raise ValueError("Calling nonzero on 0d arrays is not allowed. Use jnp.atleast_1d(scalar).nonzero() instead.")
+    if size is None:
+        v = core.concrete_or_error(a, "jnp.nonzero needs a concrete array or a static size=: the output shape depends "
+                                      "on values.")  # fmt: skip
+        return tuple(asarray(i.astype(dtypes.default_int_dtype())) for i in np.nonzero(v))
+    size = int(core.concrete_or_error(size, "The size argument of jnp.nonzero must be static"))
+    mask = ravel(_to_bool(a))
+    n = get_aval(mask).size
+    count = sum(mask)
+    # the k-th nonzero flat position goes to output slot k (slots >= size are dropped)
+    slot = subtract(cumsum(mask), 1)
+    slot = where(mask, slot, size)
+    flat = zeros((size,), dtypes.default_int_dtype()).at[slot].set(arange(n), mode="drop") if n else \
+        zeros((size,), dtypes.default_int_dtype())  # fmt: skip
+    coords, rest = [], flat
+    for d in reversed(shape(a)):
+        coords.append(remainder(rest, d) if d else rest)
+        rest = floor_divide(rest, d) if d else rest
+    coords.reverse()
+    fills = (0,) * nd if fill_value is None else tuple(np.broadcast_to(np.asarray(fill_value), (nd,)).tolist()) \
+        if np.ndim(fill_value) <= 1 and not hasattr(fill_value, "aval") else tuple(fill_value)  # fmt: skip
+    if len(fills) != nd:
+        raise ValueError(f"nonzero: fill_value must be a scalar or have one entry per dimension ({nd}), got {fill_value}")
+    valid = less(arange(size), count)
+    return tuple(where(valid, c, astype(f, get_aval(c).dtype)) for c, f in zip(coords, fills, strict=True))
 
 
 def argwhere(a, *, size=None, fill_value=None):
