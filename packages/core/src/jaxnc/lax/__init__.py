@@ -22,3 +22,4 @@ from jaxnc._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401
 from jaxnc._src.lax.convolution import (  # noqa: F401
     ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_transpose, conv_with_general_padding,
 )
+from jaxnc._src.lax.windowed import reduce_window, reduce_window_max, reduce_window_min, reduce_window_sum  # noqa: F401
