@@ -23,3 +23,6 @@ from jaxnc._src.lax.convolution import (  # noqa: F401
     ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_transpose, conv_with_general_padding,
 )
 from jaxnc._src.lax.windowed import reduce_window, reduce_window_max, reduce_window_min, reduce_window_sum  # noqa: F401
+from jaxnc._src.lax.control_flow import (
+    associative_scan, cond, fori_loop, map, scan, switch, while_loop,
+)
