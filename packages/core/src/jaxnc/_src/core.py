@@ -144,6 +144,9 @@ class Primitive:
         self.partial_eval: Callable | None = None
         self.staging: Callable | None = None  # how a jaxpr trace records it (default: one equation)
         self.dispatch: Callable | None = None  # eager execution of call-like primitives (jit)
+        # For call-like primitives: the name of the param holding the ClosedJaxpr the equation applies
+        # to its inputs, so compilers may inline it (see inline_calls).
+        self.call_param: str | None = None
         self.lowerings: dict[str, Callable] = {}  # kernel-backend lowerings, keyed by backend kind
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is defined twice")
@@ -499,6 +502,41 @@ def dce_jaxpr(jaxpr: Jaxpr, used_outputs: Sequence[bool], keep_inputs: bool = Tr
     invars = jaxpr.invars if keep_inputs else [v for v, u in zip(jaxpr.invars, used_inputs, strict=True) if u]
     constvars = [v for v in jaxpr.constvars if v in live] if not keep_inputs else jaxpr.constvars
     return Jaxpr(constvars, invars, outvars, eqns), used_inputs
+
+
+def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """The same computation with every call-like equation (jit, remat, custom_jvp/vjp_call) replaced by
+    its body, recursively; the bodies' consts join the consts. Used by compilers, never by autodiff."""
+    jaxpr = closed.jaxpr
+    if not any(e.primitive.call_param for e in jaxpr.eqns):
+        return closed
+    constvars, consts = list(jaxpr.constvars), list(closed.consts)
+    eqns: list[JaxprEqn] = []
+    rename: dict = {}
+
+    def sub(a):
+        return rename.get(a, a) if type(a) is Var else a
+
+    for eqn in jaxpr.eqns:
+        name = eqn.primitive.call_param
+        if name is None:
+            eqns.append(eqn.replace(inputs=[sub(a) for a in eqn.inputs]))
+            continue
+        body = inline_calls(eqn.params[name])
+        inner: dict = {}
+        for v, c in zip(body.jaxpr.constvars, body.consts, strict=True):
+            inner[v] = Var(v.aval)
+            constvars.append(inner[v])
+            consts.append(c)
+        for v, a in zip(body.jaxpr.invars, eqn.inputs, strict=True):
+            inner[v] = sub(a)
+        for e in body.jaxpr.eqns:
+            outs = [Var(v.aval) for v in e.outvars]
+            eqns.append(JaxprEqn(e.primitive, [inner.get(a, a) if type(a) is Var else a for a in e.inputs], e.params, outs))
+            inner.update(zip(e.outvars, outs, strict=True))
+        for v, o in zip(eqn.outvars, body.jaxpr.outvars, strict=True):
+            rename[v] = inner.get(o, o) if type(o) is Var else o
+    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, [sub(v) for v in jaxpr.outvars], eqns), consts)
 
 
 # --- printing ----------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def _vmap_at_front(fun: Callable, size: int) -> Callable:
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_eval_closed_impl)
 custom_jvp_call_p.dispatch = _dispatch_closed
+custom_jvp_call_p.call_param = "call_jaxpr"
 custom_jvp_call_p.def_abstract_eval(lambda *avals, call_jaxpr, jvp, num_consts: call_jaxpr.out_avals)
 
 
@@ -208,6 +209,7 @@ class custom_jvp:
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_impl(_eval_closed_impl)
 custom_vjp_call_p.dispatch = _dispatch_closed
+custom_vjp_call_p.call_param = "call_jaxpr"
 custom_vjp_call_p.def_abstract_eval(lambda *avals, call_jaxpr, fwd, bwd, num_consts: call_jaxpr.out_avals)
 
 custom_lin_p = Primitive("custom_lin", multiple_results=True)
@@ -368,6 +370,7 @@ class custom_vjp:
 remat_p = Primitive("remat", multiple_results=True)
 remat_p.def_impl(lambda *args, jaxpr, prevent_cse, policy: _eval_closed_impl(*args, call_jaxpr=jaxpr))
 remat_p.dispatch = lambda args, params: _dispatch_closed(args, {"call_jaxpr": params["jaxpr"]})
+remat_p.call_param = "jaxpr"
 remat_p.def_abstract_eval(lambda *avals, jaxpr, prevent_cse, policy: jaxpr.out_avals)
 
 

@@ -83,12 +83,14 @@ def run_jaxpr(closed: core.ClosedJaxpr, args) -> list[Array]:
     from jaxnc._src.interpreters.partial_eval import convert_constvars
 
     device = _target_device(args)
-    arrays = to_arrays([*closed.consts, *args], device)
     backend = device.backend
     cache = closed._cache
-    exe = cache.get(backend)
-    if exe is None:
-        exe = cache[backend] = backend.compile(convert_constvars(closed.jaxpr))
+    compiled = cache.get(backend)
+    if compiled is None:
+        flat = core.inline_calls(closed)
+        compiled = cache[backend] = (backend.compile(convert_constvars(flat.jaxpr)), flat.consts)
+    exe, consts = compiled
+    arrays = to_arrays([*consts, *args], device)
     handles = backend.run(exe, [a._buf.handle for a in arrays], device)
     return [
         Array._new(aval, Buffer(h, device, aval.size * aval.dtype.itemsize, aval))

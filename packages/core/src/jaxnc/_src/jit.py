@@ -33,6 +33,7 @@ def _jit_dispatch(args, params):
 
 
 jit_p.dispatch = _jit_dispatch
+jit_p.call_param = "jaxpr"
 
 
 @jit_p.def_impl
@@ -209,6 +210,7 @@ class Jitted:
             return [_check_output(o) for o in out_leaves]
 
         jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
+        jaxpr, _ = core.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
         tracer_idx = [i for i, c in enumerate(consts) if isinstance(c, core.Tracer)]
         if tracer_idx:
             # closed-over values of enclosing transformations become leading arguments
