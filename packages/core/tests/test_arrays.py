@@ -103,3 +103,10 @@ def test_metadata_methods_and_reading():
     with pytest.raises(ValueError, match="ambiguous"):
         bool(a)
     assert np.asarray(a).flags.writeable is False
+
+
+def test_dot_of_vectors_is_a_scalar():
+    # regression: dot_general with an empty output shape crashed in the NumPy impl
+    a = np.arange(3, dtype=np.float32)
+    assert float(jnp.dot(jnp.asarray(a), jnp.asarray(a))) == float(a @ a)
+    assert jnp.dot(jnp.asarray(a), jnp.asarray(a)).shape == ()

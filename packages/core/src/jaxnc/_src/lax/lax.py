@@ -1189,7 +1189,8 @@ def _dot_general_impl(lhs, rhs, dimension_numbers, precision=None, preferred_ele
         out = np.matmul(l3.reshape(b, m, k).astype(np.int32), r3.reshape(b, k, n).astype(np.int32)) > 0
     else:
         out = np.matmul(l3.reshape(b, m, k), r3.reshape(b, k, n))
-    return out.reshape(*bshape, *[lhs.shape[i] for i in lf], *[rhs.shape[i] for i in rf]).astype(out_dtype, copy=False)
+    out_shape = (*bshape, *[lhs.shape[i] for i in lf], *[rhs.shape[i] for i in rf])
+    return out.reshape(out_shape).astype(out_dtype, copy=False)
 
 
 @dot_general_p.def_abstract_eval
