@@ -26,3 +26,4 @@ from jaxnc._src.lax.windowed import reduce_window, reduce_window_max, reduce_win
 from jaxnc._src.lax.control_flow import (
     associative_scan, cond, fori_loop, map, scan, switch, while_loop,
 )
+from jaxnc.lax import linalg  # noqa: F401
