@@ -85,7 +85,7 @@ def _third_party_requirements() -> list[str]:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The README demo: an MLP on scikit-learn's digits with jit(value_and_grad) on the default backend."""
-    _install(session, "core", extras="demo")
+    _install(session, "core", "optax", extras="demo")
     session.run("python", "examples/mlp_digits.py", *session.posargs)
 
 
