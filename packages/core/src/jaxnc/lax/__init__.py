@@ -27,3 +27,4 @@ from jaxnc._src.lax.control_flow import (
     associative_scan, cond, fori_loop, map, scan, switch, while_loop,
 )
 from jaxnc.lax import linalg  # noqa: F401
+from jaxnc._src.lax.fft import FftType, fft  # noqa: F401
