@@ -185,6 +185,11 @@ def _drop_unused_invars(jaxpr: core.Jaxpr, keep: Sequence[bool]) -> core.Jaxpr:
                       jaxpr.eqns)  # fmt: skip
 
 
+def _jax_type(a: ShapedArray) -> str:
+    """A type as JAX prints it in errors: `float32[3,4]`."""
+    return f"{a.dtype.name}[{','.join(str(d) for d in a.shape)}]"
+
+
 def _types_match(a: ShapedArray, b: ShapedArray) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype
 
@@ -798,8 +803,8 @@ def _check_carry(what: str, fun: Callable, init, in_tree, out_tree, in_avals, ou
             continue
         what_differs = "shapes" if a.shape != b.shape else "dtypes"
         comp = f"the input carry component {path}" if path != (name or "") else f"the input carry {path}".rstrip()
-        diffs.append(f"{comp} has type {a.str_short()} but the corresponding output carry component has type "
-                     f"{b.str_short()}, so the {what_differs} do not match")  # fmt: skip
+        diffs.append(f"{comp} has type {_jax_type(a)} but the corresponding output carry component has type "
+                     f"{_jax_type(b)}, so the {what_differs} do not match")  # fmt: skip
     if diffs:
         body = (diffs[0][0].upper() + diffs[0][1:] + ".") if len(diffs) == 1 else "\n".join(f"  * {d};" for d in diffs)
         raise TypeError(f"{what} function carry input and carry output must have equal types (e.g. shapes and dtypes "
@@ -812,7 +817,7 @@ def _promote_weak(init_leaves: list, in_avals: list, out_avals: list) -> tuple[l
     changed = False
     new = list(init_leaves)
     for i, (a, b) in enumerate(zip(in_avals, out_avals, strict=True)):
-        if a.weak_type and a.shape == b.shape and a.dtype != b.dtype:
+        if a.weak_type and a.shape == b.shape and (a.dtype != b.dtype or not b.weak_type):
             dt = dtypes.result_type(core.ShapeDtypeStruct(a.shape, a.dtype, True), core.ShapeDtypeStruct(b.shape, b.dtype, b.weak_type))
             new[i] = lax.convert_element_type(new[i], dt, weak_type=False)
             changed = True
@@ -884,7 +889,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     elif not lengths:
         raise ValueError("scan got no values to scan over and `length` not provided.")
     elif any(n != lengths[0] for n in lengths):
-        raise ValueError(f"scan got values with different leading axis sizes: {', '.join(map(str, lengths))}.")
+        raise ValueError(f"scan got values with different leading axis sizes: {', '.join(str(n) for n in lengths)}.")
     else:
         length = lengths[0]
     if checkpoint not in (None, False):
@@ -976,7 +981,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
                 raise TypeError(f"cond_fun must return a boolean scalar, but got pytree {out_tree}.")
             a = get_aval(out_leaves[0])
             if a.shape != () or a.dtype != np.bool_:
-                raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) [{a!r}].")
+                raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) [ShapedArray({_jax_type(a)})].")
             return out_leaves
 
         def body_flat(*leaves, avals=avals, box=box):
@@ -1066,8 +1071,8 @@ def _trace_branches(branches: Sequence[Callable], ops_leaves, ops_tree, what: st
             raise TypeError(f"{names[0]} output must have same type structure, got {out_tree} and {tree}.")
         a, b = traced[0][0].out_avals, jaxpr.out_avals
         if any(not _types_match(x, y) for x, y in zip(a, b, strict=True)):
-            sa = "(" + ", ".join(x.str_short() for x in a) + ")"
-            sb = "(" + ", ".join(y.str_short() for y in b) + ")"
+            sa = "(" + ", ".join(_jax_type(x) for x in a) + ")"
+            sb = "(" + ", ".join(_jax_type(y) for y in b) + ")"
             raise TypeError(f"{names[0]} output must have identical types, got\n{sa}\nand\n{sb}.")
     # outputs whose weak type differs between branches become strongly typed in every branch
     strong = [any(not j.out_avals[k].weak_type for j, _, _ in traced) for k in range(len(traced[0][0].outvars))]
