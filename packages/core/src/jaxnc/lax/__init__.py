@@ -28,3 +28,6 @@ from jaxnc._src.lax.control_flow import (
 )
 from jaxnc.lax import linalg  # noqa: F401
 from jaxnc._src.lax.fft import FftType, fft  # noqa: F401
+from jaxnc._src.lax.special import (  # noqa: F401
+    bessel_i0e, bessel_i1e, betainc, digamma, igamma, igamma_grad_a, igammac, lgamma, polygamma, random_gamma_grad, zeta,
+)
