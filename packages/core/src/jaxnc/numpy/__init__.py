@@ -16,5 +16,49 @@ from jaxnc._src.numpy.lax_numpy import (  # noqa: F401 - names with leading unde
     round,
     sum,
 )
+from jaxnc._src.numpy.calculus import (  # noqa: F401
+    convolve, correlate, diff, ediff1d, gradient, interp, trapezoid, unwrap,
+)
+from jaxnc._src.numpy.creation import (  # noqa: F401
+    bartlett, blackman, c_, diag_indices, diag_indices_from, diagflat, frombuffer, fromfunction, fromiter, fromstring,
+    geomspace, hamming, hanning, index_exp, indices, ix_, kaiser, logspace, mask_indices, mgrid, ogrid, r_, s_,
+    tril_indices, tril_indices_from, triu_indices, triu_indices_from, vander,
+)
+from jaxnc._src.numpy.dtype_functions import (  # noqa: F401
+    array_repr, array_str, binary_repr, get_printoptions, isdtype, iterable, load, printoptions, save, savez,
+    set_printoptions,
+)
+from jaxnc._src.numpy.einsum import einsum, einsum_path  # noqa: F401
+from jaxnc._src.numpy.elementwise import (  # noqa: F401
+    bitwise_count, fmax, fmin, frexp, gcd, heaviside, i0, iscomplex, isreal, isrealobj, lcm, ldexp, logaddexp2, modf,
+    sinc, spacing,
+)
+from jaxnc._src.numpy.indexing_helpers import (  # noqa: F401
+    choose, compress, extract, fill_diagonal, flatnonzero, place, put, put_along_axis, ravel_multi_index,
+    unravel_index,
+)
+from jaxnc._src.numpy.manipulation import (  # noqa: F401
+    append, apply_along_axis, apply_over_axes, array_equiv, atleast_3d, block, delete, dsplit, dstack, insert,
+    packbits, piecewise, resize, rollaxis, rot90, row_stack, trim_zeros, unpackbits, unstack,
+)
+from jaxnc._src.numpy.polynomial import (  # noqa: F401
+    poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval, roots,
+)
+from jaxnc._src.numpy.products import cross, kron, matvec, vecdot, vecmat  # noqa: F401
+from jaxnc._src.numpy.setops import (  # noqa: F401
+    in1d, intersect1d, isin, setdiff1d, setxor1d, union1d, unique, unique_all, unique_counts, unique_inverse,
+    unique_values,
+)
+from jaxnc._src.numpy.sorting import (  # noqa: F401
+    argpartition, argsort, lexsort, partition, searchsorted, sort, sort_complex,
+)
+from jaxnc._src.numpy.statistics import (  # noqa: F401
+    average, bincount, corrcoef, cov, digitize, histogram, histogram2d, histogram_bin_edges, histogramdd, median,
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nansum, nanvar, percentile, ptp, quantile,
+)
+from jaxnc._src.numpy.vectorize import vectorize  # noqa: F401
 
-_array_methods._np.__dict__.update({k: v for k, v in vars(_lnp).items() if not k.startswith("__")})
+# Array methods (x.sort(), x.nonzero(), ...) forward to this namespace.
+_array_methods._np.__dict__.update({k: v for k, v in globals().items() if not k.startswith("__")})
+_array_methods._np.__dict__.update({k: v for k, v in vars(_lnp).items() if k.startswith("_") and not k.startswith("__")})

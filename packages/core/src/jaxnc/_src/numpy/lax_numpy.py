@@ -1292,70 +1292,6 @@ def tensordot(a, b, axes=2):
     return lax.dot_general(a, b, ((ax_a, ax_b), ((), ())))
 
 
-def einsum(subscripts, *operands, optimize="optimal", precision=None, preferred_element_type=None):
-    """`jnp.einsum` by pairwise dot_general contractions (left to right; the breadth issue adds path search)."""
-    operands = promote_dtypes(*operands)
-    operands = [asarray(o) if not hasattr(o, "aval") else o for o in operands]
-    if "->" in subscripts:
-        ins, out = subscripts.replace(" ", "").split("->")
-    else:
-        ins = subscripts.replace(" ", "")
-        letters = [c for c in ins.replace(",", "") if c.isalpha()]
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    in_specs = ins.split(",")
-    if len(in_specs) != len(operands):
-        raise ValueError(f"einsum: {len(in_specs)} operand specs in {subscripts!r} for {len(operands)} operands")
-    if builtins.any("." in s for s in in_specs):
-        raise NotImplementedError("einsum with ellipsis is not implemented yet")
-    specs = list(in_specs)
-    ops = list(operands)
-    for i, (s, o) in enumerate(zip(specs, ops, strict=True)):
-        if len(s) != ndim(o):
-            raise ValueError(f"einsum: operand {i} has {ndim(o)} dims but spec {s!r}")
-        ops[i], specs[i] = _einsum_reduce_single(o, s, out, [t for j, t in enumerate(specs) if j != i])
-    while len(ops) > 1:
-        a, b = ops.pop(0), ops.pop(0)
-        sa, sb = specs.pop(0), specs.pop(0)
-        rest = "".join(specs) + out
-        contract = [c for c in sa if c in sb and c not in rest]
-        batch = [c for c in sa if c in sb and c in rest]
-        dn = ((tuple(sa.index(c) for c in contract), tuple(sb.index(c) for c in contract)),
-              (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch)))  # fmt: skip
-        res = lax.dot_general(a, b, dn, precision, preferred_element_type)
-        spec = "".join(batch) + "".join(c for c in sa if c not in sb) + "".join(c for c in sb if c not in sa)
-        res, spec = _einsum_reduce_single(res, spec, out, specs)
-        ops.insert(0, res)
-        specs.insert(0, spec)
-    res, spec = ops[0], specs[0]
-    res, spec = _einsum_reduce_single(res, spec, out, [])
-    return transpose(res, [spec.index(c) for c in out]) if spec != out else res
-
-
-def _einsum_reduce_single(x, spec, out, others):
-    """Sum out labels of `x` used nowhere else and take diagonals of repeated labels."""
-    while True:
-        dup = next((c for c in spec if spec.count(c) > 1), None)
-        if dup is None:
-            break
-        i = spec.index(dup)
-        j = spec.index(dup, i + 1)
-        n = shape(x)[i]
-        x = sum(multiply(x, _diag_mask(n, ndim(x), i, j, get_aval(x).dtype)), axis=j)
-        spec = spec[:j] + spec[j + 1 :]
-    keep = "".join(others) + out
-    drop = tuple(i for i, c in enumerate(spec) if c not in keep)
-    if drop:
-        x = sum(x, axis=drop)
-        spec = "".join(c for i, c in enumerate(spec) if i not in drop)
-    return x, spec
-
-
-def _diag_mask(n, nd, i, j, dt):
-    shape_ = [1] * nd
-    shape_[i] = shape_[j] = n
-    return reshape(eye(n, dtype=dt), shape_)
-
-
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
@@ -1481,6 +1417,8 @@ def _flat_positions(x_shape, idx: tuple, for_update: bool):
                 raise IndexError(f"Indexer must have integer or boolean type, got indexer with type {v.dtype}")
             conv.append(v)
     if not traced:
+        if for_update:
+            return _update_positions(x_shape, conv)
         try:
             return ids_np[tuple(conv)]
         except IndexError as e:
@@ -1489,6 +1427,34 @@ def _flat_positions(x_shape, idx: tuple, for_update: bool):
     ids = asarray(ids_np.astype(np.int32 if ids_np.size < 2**31 else np.int64))
     mode = "fill" if for_update else "clip"
     return _gather_general(ids, tuple(conv), nd, mode, fill_value=ids_np.size)
+
+
+def _update_positions(x_shape, conv: list):
+    """Flat positions for a concrete update index; out-of-bounds integer indices give `size` (a dropped
+    update, as JAX's scatter) instead of an IndexError."""
+    conv = _expand_ellipsis(tuple(conv), len(x_shape))
+    size_ = math.prod(x_shape)
+    ext = np.full([d + 1 for d in x_shape], size_, np.int64)
+    ext[tuple(builtins.slice(0, d) for d in x_shape)] = np.arange(size_, dtype=np.int64).reshape(x_shape)
+    out, axis = [], 0
+    for i in conv:
+        if i is None:
+            out.append(None)
+            continue
+        if isinstance(i, builtins.slice):
+            start, stop, step = i.indices(x_shape[axis])
+            out.append(builtins.slice(start, None if stop < 0 else stop, step))
+            axis += 1
+            continue
+        v = np.asarray(i)
+        if v.dtype == np.bool_:
+            out.extend(np.nonzero(v))
+            axis += v.ndim
+            continue
+        d = x_shape[axis]
+        out.append(np.where((v < -d) | (v >= d), d, v % builtins.max(d, 1)))
+        axis += 1
+    return ext[tuple(out)]
 
 
 def _gather_general(x, idx: tuple, nd: int, mode: str, fill_value=None):
@@ -1619,8 +1585,9 @@ def nonzero(a, *, size=None, fill_value=None):
     # the k-th nonzero flat position goes to output slot k (slots >= size are dropped)
     slot = subtract(cumsum(mask), 1)
     slot = where(mask, slot, size)
-    flat = zeros((size,), dtypes.default_int_dtype()).at[slot].set(arange(n), mode="drop") if n else \
-        zeros((size,), dtypes.default_int_dtype())  # fmt: skip
+    dn = slicing.ScatterDimensionNumbers((), (0,), (0,))
+    flat = slicing.scatter(zeros((size,), dtypes.default_int_dtype()), reshape(astype(slot, np.int32), (n, 1)),
+                           arange(n, dtype=dtypes.default_int_dtype()), dn, mode="fill")  # fmt: skip
     coords, rest = [], flat
     for d in reversed(shape(a)):
         coords.append(remainder(rest, d) if d else rest)

@@ -159,20 +159,16 @@ def insert(arr, obj, values, axis=None):
         raise IndexError(f"insert: index out of bounds for axis {axis} with size {n}: {idx.tolist()}")
     idx = np.where(idx < 0, idx + n, idx)
     values = jnp.astype(_arr(values), get_aval(arr).dtype)
+    nd = jnp.ndim(arr)
+    v = jnp.reshape(values, (1,) * builtins.max(0, nd - jnp.ndim(values)) + jnp.shape(values))
     vshape = list(jnp.shape(arr))
-    if scalar_obj:
-        v = values if jnp.ndim(values) else jnp.reshape(values, (1,))
-        v = jnp.moveaxis(jnp.reshape(v, (1,) * builtins.max(0, jnp.ndim(arr) - jnp.ndim(v)) + jnp.shape(v)), 0, axis) \
-            if jnp.ndim(v) == jnp.ndim(arr) else jnp.moveaxis(jnp.expand_dims(v, 0), 0, axis) if jnp.ndim(v) < jnp.ndim(arr) else v
-        vshape[axis] = jnp.shape(v)[axis] if jnp.ndim(v) == jnp.ndim(arr) else 1
-        v = jnp.broadcast_to(v, vshape)
+    if scalar_obj:  # NumPy: values become a block of slices inserted at one position
+        v = jnp.moveaxis(v, 0, axis)
+        vshape[axis] = jnp.shape(v)[axis]
         idx = np.full(vshape[axis], idx[0])
     else:
         vshape[axis] = idx.size
-        v = values
-        if jnp.ndim(v) == 1 and jnp.ndim(arr) > 1:
-            v = jnp.moveaxis(jnp.reshape(v, (-1,) + (1,) * (jnp.ndim(arr) - 1)), 0, axis)
-        v = jnp.broadcast_to(v, vshape)
+    v = jnp.broadcast_to(v, vshape)
     # positions in the output: stable order of (index, source) with inserted values before originals
     order = np.argsort(np.concatenate([idx, np.arange(n)]), kind="stable")
     combined = jnp.concatenate([v, arr], axis)
