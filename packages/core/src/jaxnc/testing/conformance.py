@@ -139,7 +139,9 @@ def _cases() -> list[OpCase]:
         OpCase("prod", lambda x: jnp.prod(x, axis=1), lambda x: np.prod(x, axis=1), (S,)),
         OpCase("mean", lambda x: jnp.mean(x, axis=0), lambda x: np.mean(x, axis=0), (S,)),
         OpCase("var", lambda x: jnp.var(x, axis=1), lambda x: np.var(x, axis=1), (S,), rtol=1e-4),
-        OpCase("argmax", lambda x: jnp.argmax(x, axis=1), lambda x: np.argmax(x, axis=1), (S,), dtypes=NUMERIC, grad=False),
+        OpCase(
+            "argmax", lambda x: jnp.argmax(x, axis=1), lambda x: np.argmax(x, axis=1), (S,), dtypes=NUMERIC, grad=False
+        ),
         OpCase("cumsum", lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1), (S,), dtypes=NUMERIC),
         OpCase("cumprod", lambda x: jnp.cumprod(x, axis=1), lambda x: np.cumprod(x, axis=1), (S,), rtol=1e-4),
         OpCase("logsumexp", lambda x: nn.logsumexp(x, axis=1), lambda x: np.log(np.sum(np.exp(x), axis=1)), (S,)),
@@ -147,32 +149,140 @@ def _cases() -> list[OpCase]:
         OpCase("matmul", jnp.matmul, np.matmul, ((3, 5), (5, 4)), dtypes=NUMERIC, rtol=1e-4),
         OpCase("batched_matmul", jnp.matmul, np.matmul, ((2, 3, 5), (2, 5, 4)), rtol=1e-4),
         OpCase("matvec", jnp.matmul, np.matmul, ((3, 5), (5,)), rtol=1e-4),
-        OpCase("einsum", lambda a, b: jnp.einsum("ij,jk->ki", a, b), lambda a, b: np.einsum("ij,jk->ki", a, b),
-               ((3, 5), (5, 4)), rtol=1e-4),  # fmt: skip
+        OpCase(
+            "einsum",
+            lambda a, b: jnp.einsum("ij,jk->ki", a, b),
+            lambda a, b: np.einsum("ij,jk->ki", a, b),
+            ((3, 5), (5, 4)),
+            rtol=1e-4,
+        ),  # fmt: skip
         OpCase("transpose", lambda x: jnp.transpose(x), np.transpose, ((2, 3, 4),), dtypes=NUMERIC),
         OpCase("reshape", lambda x: jnp.reshape(x, (4, 3)), lambda x: np.reshape(x, (4, 3)), (S,), dtypes=NUMERIC),
         OpCase("slice", lambda x: x[1:3, ::2], lambda x: x[1:3, ::2], (S,), dtypes=NUMERIC),
         OpCase("negative_step", lambda x: x[::-1, 1], lambda x: x[::-1, 1], (S,), dtypes=NUMERIC),
         OpCase("gather", lambda x, i: x[i], lambda x, i: x[i], ((5, 3), (4,)), ("real", "index")),
-        OpCase("take_along_axis", lambda x, i: jnp.take_along_axis(x, i, axis=1),
-               lambda x, i: np.take_along_axis(x, i, axis=1), (S, (3, 2)), ("real", "index")),  # fmt: skip
-        OpCase("at_add", lambda x, i, v: x.at[i].add(v), lambda x, i, v: _np_at_add(x, i, v), ((5,), (4,), (4,)),
-               ("real", "index", "real")),  # fmt: skip
+        OpCase(
+            "take_along_axis",
+            lambda x, i: jnp.take_along_axis(x, i, axis=1),
+            lambda x, i: np.take_along_axis(x, i, axis=1),
+            (S, (3, 2)),
+            ("real", "index"),
+        ),  # fmt: skip
+        OpCase(
+            "at_add",
+            lambda x, i, v: x.at[i].add(v),
+            lambda x, i, v: _np_at_add(x, i, v),
+            ((5,), (4,), (4,)),
+            ("real", "index", "real"),
+        ),  # fmt: skip
         OpCase("at_set", lambda x, v: x.at[1:3].set(v), lambda x, v: _np_set(x, v), ((5,), (2,))),
-        OpCase("concatenate", lambda x, y: jnp.concatenate([x, y], 1), lambda x, y: np.concatenate([x, y], 1), (S, S),
-               dtypes=NUMERIC),  # fmt: skip
+        OpCase(
+            "concatenate",
+            lambda x, y: jnp.concatenate([x, y], 1),
+            lambda x, y: np.concatenate([x, y], 1),
+            (S, S),
+            dtypes=NUMERIC,
+        ),  # fmt: skip
         OpCase("stack", lambda x, y: jnp.stack([x, y]), lambda x, y: np.stack([x, y]), (S, S)),
-        OpCase("pad", lambda x: jnp.pad(x, ((1, 2), (0, 1))), lambda x: np.pad(x, ((1, 2), (0, 1))), (S,), dtypes=NUMERIC),
+        OpCase(
+            "pad", lambda x: jnp.pad(x, ((1, 2), (0, 1))), lambda x: np.pad(x, ((1, 2), (0, 1))), (S,), dtypes=NUMERIC
+        ),
         OpCase("flip", lambda x: jnp.flip(x, 1), lambda x: np.flip(x, 1), (S,), dtypes=NUMERIC),
         OpCase("roll", lambda x: jnp.roll(x, 2, 1), lambda x: np.roll(x, 2, 1), (S,)),
         OpCase("tile", lambda x: jnp.tile(x, (2, 1)), lambda x: np.tile(x, (2, 1)), (S,)),
         OpCase("repeat", lambda x: jnp.repeat(x, 2, axis=0), lambda x: np.repeat(x, 2, axis=0), (S,)),
         OpCase("clip", lambda x: jnp.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), (S,)),
         OpCase("astype_int", lambda x: x.astype(jnp.int32), lambda x: x.astype(np.int32), (S,), grad=False),
-        OpCase("one_hot", lambda i: nn.one_hot(i, 4), lambda i: np.eye(4, dtype=np.float32)[i], ((5,),), ("index",),
-               dtypes=(I32,)),  # fmt: skip
+        OpCase(
+            "one_hot",
+            lambda i: nn.one_hot(i, 4),
+            lambda i: np.eye(4, dtype=np.float32)[i],
+            ((5,),),
+            ("index",),
+            dtypes=(I32,),
+        ),  # fmt: skip
     ]
+    cases += _lax_cases(lax)
     return cases
+
+
+def _lax_cases(lax) -> list[OpCase]:
+    """Rows for lax's structured ops (conv, windows, sort, linalg, fft, special): tiny shapes, NumPy oracles."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def np_conv1d(x, w):  # NCW x OIW, VALID
+        win = sliding_window_view(x, w.shape[-1], axis=-1)  # N C W' K
+        return np.einsum("ncwk,ock->now", win, w)
+
+    def spd(x):
+        return x @ x.T + 3 * np.eye(x.shape[0], dtype=x.dtype)
+
+    return [
+        OpCase(
+            "lax_conv1d",
+            lambda x, w: lax.conv_general_dilated(x, w, (1,), "VALID"),
+            np_conv1d,
+            ((2, 3, 6), (4, 3, 3)),
+            rtol=1e-4,
+            atol=1e-5,
+        ),  # fmt: skip
+        OpCase(
+            "lax_reduce_window_max",
+            lambda x: lax.reduce_window_max(x, (2, 2), (1, 2), "VALID"),
+            lambda x: sliding_window_view(x, (2, 2))[:, ::2].max((-1, -2)),
+            ((3, 5),),
+        ),  # fmt: skip
+        OpCase(
+            "lax_reduce_window_sum",
+            lambda x: lax.reduce_window_sum(x, (2, 2), (1, 1), "VALID"),
+            lambda x: sliding_window_view(x, (2, 2)).sum((-1, -2)),
+            ((3, 4),),
+            dtypes=NUMERIC,
+            rtol=1e-5,
+        ),  # fmt: skip
+        OpCase("lax_sort", lambda x: lax.sort(x, dimension=0), lambda x: np.sort(x, axis=0), ((4, 3),), dtypes=NUMERIC),
+        OpCase("lax_top_k", lambda x: lax.top_k(x, 2)[0], lambda x: -np.sort(-x, axis=-1)[..., :2], ((3, 5),)),
+        OpCase(
+            "lax_cholesky",
+            lambda x: lax.linalg.cholesky(x @ x.T + 3 * jnp_eye(3)),
+            lambda x: np.linalg.cholesky(spd(x)),
+            ((3, 3),),
+            rtol=1e-4,
+            atol=1e-5,
+        ),  # fmt: skip
+        OpCase(
+            "lax_svdvals",
+            lambda x: lax.linalg.svd(x, compute_uv=False),
+            lambda x: np.linalg.svd(x, compute_uv=False),
+            ((4, 3),),
+            rtol=1e-4,
+            atol=1e-5,
+        ),  # fmt: skip
+        OpCase(
+            "lax_rfft_abs",
+            lambda x: lax.abs(lax.fft(x, "RFFT", (6,))),
+            lambda x: np.abs(np.fft.rfft(x)),
+            ((2, 6),),
+            rtol=1e-4,
+            atol=1e-5,
+        ),  # fmt: skip
+        OpCase("lax_lgamma", lax.lgamma, lambda x: np.vectorize(math.lgamma)(x), ((3, 4),), ("positive",), rtol=1e-5),
+        OpCase("lax_digamma", lax.digamma, _np_digamma, ((3, 4),), ("positive",), rtol=1e-4, atol=1e-5),
+    ]
+
+
+def jnp_eye(n: int):
+    import jaxnc.numpy as jnp
+
+    return jnp.eye(n, dtype=jnp.float32)
+
+
+def _np_digamma(x):
+    # d/dx lgamma by a float64 central difference: an oracle independent of the series in lax.special
+    x = x.astype(np.float64)
+    h = 1e-5
+    lg = np.vectorize(math.lgamma)
+    return (lg(x + h) - lg(x - h)) / (2 * h)
 
 
 def _np_at_add(x, i, v):
@@ -244,7 +354,9 @@ class BackendConformance:
         device = self._device()
         got = case.fn(*self._put(args, device))
         want = self._reference(case.fn, case.np_fn, args)
-        np.testing.assert_allclose(np.asarray(got), np.asarray(want).astype(np.asarray(got).dtype), **_tolerance(case, dtype))
+        np.testing.assert_allclose(
+            np.asarray(got), np.asarray(want).astype(np.asarray(got).dtype), **_tolerance(case, dtype)
+        )
 
     @pytest.mark.parametrize("case,dtype", _case_params())
     def test_jit(self, case: OpCase, dtype) -> None:
@@ -252,7 +364,9 @@ class BackendConformance:
 
         self._gap(case.name, f"{case.name}-{dtype.name}", "jit")
         args = self._put(make_args(case, dtype, seed=1), self._device())
-        np.testing.assert_allclose(np.asarray(jaxnc.jit(case.fn)(*args)), np.asarray(case.fn(*args)), **_tolerance(case, dtype))
+        np.testing.assert_allclose(
+            np.asarray(jaxnc.jit(case.fn)(*args)), np.asarray(case.fn(*args)), **_tolerance(case, dtype)
+        )
 
     @pytest.mark.parametrize("case,dtype", [p for p in _case_params() if p.values[0].grad and p.values[1].kind == "f"])
     def test_grad(self, case: OpCase, dtype) -> None:
