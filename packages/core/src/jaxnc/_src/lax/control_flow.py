@@ -82,16 +82,76 @@ class _Reference:
         return prim.impl
 
 
-def _interpreted(closed: core.ClosedJaxpr) -> Callable[[list], list]:
-    """The body compiled once (cached on the jaxpr) into a function of a list of NumPy arrays."""
-    run = closed._cache.get("interpreted")
-    if run is None:
-        from jaxnc._src.backends.interpret import InterpretedJaxpr
+def _codegen(closed: core.ClosedJaxpr, header: str, pre: list[str], post: list[str], names: dict, indent: str,
+             ns: dict) -> str:
+    """Python source running the jaxpr's equations as straight-line calls to the reference impls."""
+    j = closed.jaxpr
+    lines = [header, *pre]
+    for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
+        ns[f"_c{k}"] = np.asarray(c)
+        names[v] = f"_c{k}"
 
-        exe = InterpretedJaxpr(_Reference, pe.convert_constvars(closed.jaxpr))
-        consts = [np.asarray(c) for c in closed.consts]
-        run = closed._cache["interpreted"] = (lambda args: exe([*consts, *args])) if consts else exe
-    return run
+    def ref(a) -> str:
+        if type(a) is core.Literal:
+            key = f"_l{len(ns)}"
+            ns[key] = np.asarray(a.val, a.aval.dtype)
+            return key
+        return names[a]
+
+    for e, eqn in enumerate(j.eqns):
+        ns[f"_f{e}"], ns[f"_p{e}"] = _Reference.impl_for(eqn.primitive), eqn.params
+        outs = []
+        for v in eqn.outvars:
+            names[v] = f"v{len(names)}"
+            outs.append(names[v])
+            ns[f"_d{names[v]}"] = v.aval.dtype
+        call = f"_f{e}({', '.join(ref(a) for a in eqn.inputs)}, **_p{e})"
+        target = (", ".join(outs) + ("," if len(outs) == 1 else "")) if eqn.primitive.multiple_results else outs[0]
+        lines.append(f"{indent}{target} = {call}")
+        for o in outs:  # impls return NumPy values; pin them to exactly the abstract dtype (NumPy may widen)
+            lines.append(f"{indent}if {o}.__class__ is not _nd or {o}.dtype != _d{o}: {o} = _asarray({o}, _d{o})")
+    lines += [line.format(*[ref(v) for v in j.outvars]) for line in post]
+    return "\n".join(lines)
+
+
+def _compiled_fn(closed: core.ClosedJaxpr) -> Callable:
+    """The jaxpr as a Python function of NumPy arrays returning a list (compiled once, cached)."""
+    fn = closed._cache.get("codegen_fn")
+    if fn is None:
+        ns: dict = {"_nd": np.ndarray, "_asarray": np.asarray}
+        args = [f"a{k}" for k in range(len(closed.jaxpr.invars))]
+        names = dict(zip(closed.jaxpr.invars, args, strict=True))
+        ret = "    return [" + ", ".join("{%d}" % k for k in range(len(closed.jaxpr.outvars))) + "]"
+        exec(_codegen(closed, f"def fn({', '.join(args)}):", [], [ret], names, "    ", ns), ns)  # noqa: S102
+        fn = closed._cache["codegen_fn"] = ns["fn"]
+    return fn
+
+
+def _compiled_scan_loop(closed: core.ClosedJaxpr, num_consts: int, num_carry: int) -> Callable:
+    """The whole scan loop as one generated Python function `loop(consts, carry, xs, ys, steps) -> carry`:
+    the body is inlined, xs are sliced and ys written in place; nothing is dispatched per step."""
+    key = ("codegen_scan", num_consts, num_carry)
+    loop = closed._cache.get(key)
+    if loop is None:
+        j = closed.jaxpr
+        n_xs, n_ys = len(j.invars) - num_consts - num_carry, len(j.outvars) - num_carry
+        ns: dict = {"_nd": np.ndarray, "_asarray": np.asarray}
+        args = [f"a{k}" for k in range(len(j.invars))]
+        names = dict(zip(j.invars, args, strict=True))
+        carry = args[num_consts : num_consts + num_carry]
+        unpack = lambda names_, src: f"    {', '.join(names_)}{',' if len(names_) == 1 else ''} = {src}" if names_ else ""
+        pre = [unpack(args[:num_consts], "consts"), unpack(carry, "carry"),
+               unpack([f"X{k}" for k in range(n_xs)], "xs"), unpack([f"Y{k}" for k in range(n_ys)], "ys"),
+               "    for i in steps:", *[f"        {args[num_consts + num_carry + k]} = X{k}[i, ...]" for k in range(n_xs)]]
+        post = [f"        Y{k}[i] = {{{num_carry + k}}}" for k in range(n_ys)]
+        if carry:
+            post.append(f"        {', '.join(carry)}, = " + ", ".join("{%d}" % k for k in range(num_carry)) + ",")
+        post.append(f"    return [{', '.join(carry)}]")
+        src = _codegen(closed, "def loop(consts, carry, xs, ys, steps):", [p for p in pre if p], post, names,
+                       "        ", ns)  # fmt: skip
+        exec(src, ns)  # noqa: S102
+        loop = closed._cache[key] = ns["loop"]
+    return loop
 
 
 def _trace(fun: Callable, in_avals: Sequence[ShapedArray]) -> tuple[core.ClosedJaxpr, list]:
@@ -222,19 +282,12 @@ def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, u
 
 @scan_p.def_impl
 def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
-    """The reference host loop: the body is compiled once; each step calls it on NumPy arrays."""
+    """The reference host loop: the body is compiled once into Python code over NumPy arrays."""
     note_loop_path("scan", "host", "cpu")
-    run = _interpreted(jaxpr)
-    consts = list(args[:num_consts])
-    carry = list(args[num_consts : num_consts + num_carry])
-    xs = args[num_consts + num_carry :]
+    loop = _compiled_scan_loop(jaxpr, num_consts, num_carry)
     ys = [np.empty((length, *a.shape), a.dtype) for a in jaxpr.out_avals[num_carry:]]
-    ys_at = list(enumerate(ys, num_carry))
-    for i in range(length - 1, -1, -1) if reverse else range(length):
-        outs = run([*consts, *carry, *[x[i, ...] for x in xs]])
-        carry = outs[:num_carry]
-        for k, y in ys_at:
-            y[i] = outs[k]
+    carry = loop(args[:num_consts], args[num_consts : num_consts + num_carry], args[num_consts + num_carry :], ys,
+                 range(length - 1, -1, -1) if reverse else range(length))  # fmt: skip
     for y in ys:
         y.flags.writeable = False
     return [*carry, *ys]
@@ -505,12 +558,12 @@ def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncon
 @while_p.def_impl
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     note_loop_path("while", "host", "cpu")
-    cond, body = _interpreted(cond_jaxpr), _interpreted(body_jaxpr)
-    cc, bc = list(args[:cond_nconsts]), list(args[cond_nconsts : cond_nconsts + body_nconsts])
-    carry = list(args[cond_nconsts + body_nconsts :])
-    while cond([*cc, *carry])[0]:
-        carry = body([*bc, *carry])
-    return carry
+    cond, body = _compiled_fn(cond_jaxpr), _compiled_fn(body_jaxpr)
+    cc, bc = args[:cond_nconsts], args[cond_nconsts : cond_nconsts + body_nconsts]
+    carry = args[cond_nconsts + body_nconsts :]
+    while cond(*cc, *carry)[0]:
+        carry = body(*bc, *carry)
+    return list(carry)
 
 
 @while_p.def_jvp
@@ -651,7 +704,7 @@ def _cond_abstract_eval(index, *avals, branches):
 @cond_p.def_impl
 def _cond_impl(index, *ops, branches):
     i = min(max(int(index), 0), len(branches) - 1)
-    return _interpreted(branches[i])(list(ops))
+    return _compiled_fn(branches[i])(*ops)
 
 
 @cond_p.def_jvp
