@@ -90,7 +90,10 @@ def run_jaxpr(closed: core.ClosedJaxpr, args) -> list[Array]:
         flat = core.inline_calls(closed)
         compiled = cache[backend] = (backend.compile(convert_constvars(flat.jaxpr)), flat.consts)
     exe, consts = compiled
-    arrays = to_arrays([*consts, *args], device)
+    if not consts and all(type(x) is Array and x._buf is not None and x._buf.device is device for x in args):
+        arrays = args
+    else:
+        arrays = to_arrays([*consts, *args], device)
     handles = backend.run(exe, [a._buf.handle for a in arrays], device)
     return [
         Array._new(aval, Buffer(h, device, aval.size * aval.dtype.itemsize, aval))

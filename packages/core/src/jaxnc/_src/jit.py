@@ -175,10 +175,11 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if config.jax_disable_jit:
             return self.fun(*args, **kwargs)
-        if not kwargs and not self.static_argnums and all(hasattr(a, "aval") for a in args):
+        avals = None if kwargs or self.static_argnums else _avals_or_none(args)
+        if avals is not None:
             # the common case, arrays only: the signature is the avals (no pytree flattening)
             leaves = args
-            key = (len(args), tuple(a.aval for a in args), config.jax_enable_x64)
+            key = (len(args), avals, config.jax_enable_x64)
             statics, in_tree = (), None
         else:
             statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
@@ -236,6 +237,16 @@ class Jitted:
 
     def _cache_size(self) -> int:
         return len(self._cache)
+
+
+def _avals_or_none(args) -> tuple | None:
+    avals = []
+    for a in args:
+        aval = getattr(a, "aval", None)
+        if aval is None:
+            return None
+        avals.append(aval)
+    return tuple(avals)
 
 
 class _Lowered:
