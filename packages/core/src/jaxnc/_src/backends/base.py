@@ -77,6 +77,9 @@ def live_buffer_counts() -> dict[Device, int]:
 # --- the protocol --------------------------------------------------------------------------------
 
 
+_EAGER_CACHE_MAX = 2048
+
+
 class Executable:
     """What `Backend.compile` returns; backends subclass it."""
 
@@ -128,7 +131,10 @@ class Backend:
             jaxpr = one_equation_jaxpr(prim, in_avals, params, out_avals)
             exe = self.compile(jaxpr)
             if key is not None:
-                self._eager_cache[key] = exe
+                cache = self._eager_cache
+                if len(cache) >= _EAGER_CACHE_MAX:  # bounded: a stream of new shapes cannot grow it forever
+                    cache.pop(next(iter(cache)))
+                cache[key] = exe
         return self.run(exe, handles, device)
 
     @property
