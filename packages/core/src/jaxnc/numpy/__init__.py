@@ -59,6 +59,8 @@ from jaxnc._src.numpy.statistics import (  # noqa: F401
 )
 from jaxnc._src.numpy.vectorize import vectorize  # noqa: F401
 
+from jaxnc.numpy import fft, linalg  # noqa: E402, F401
+
 # Array methods (x.sort(), x.nonzero(), ...) forward to this namespace.
 _array_methods._np.__dict__.update({k: v for k, v in globals().items() if not k.startswith("__")})
 _array_methods._np.__dict__.update({k: v for k, v in vars(_lnp).items() if k.startswith("_") and not k.startswith("__")})
