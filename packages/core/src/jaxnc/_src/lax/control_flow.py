@@ -82,9 +82,15 @@ class _Reference:
         return prim.impl
 
 
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*"}
+
+
 def _codegen(closed: core.ClosedJaxpr, header: str, pre: list[str], post: list[str], names: dict, indent: str,
-             ns: dict) -> str:
-    """Python source running the jaxpr's equations as straight-line calls to the reference impls."""
+             ns: dict, scalars: bool = False) -> str:
+    """Python source running the jaxpr's equations as straight-line calls to the reference impls.
+
+    With `scalars`, rank-0 values may stay NumPy scalars between equations (they behave as 0-d arrays
+    and are ~10x cheaper to operate on); the caller converts what leaves the generated code."""
     j = closed.jaxpr
     lines = [header, *pre]
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
@@ -105,11 +111,16 @@ def _codegen(closed: core.ClosedJaxpr, header: str, pre: list[str], post: list[s
             names[v] = f"v{len(names)}"
             outs.append(names[v])
             ns[f"_d{names[v]}"] = v.aval.dtype
-        call = f"_f{e}({', '.join(ref(a) for a in eqn.inputs)}, **_p{e})"
+        op = _OPERATORS.get(ns[f"_f{e}"]) if scalars and not eqn.params and len(eqn.inputs) == 2 else None
+        if op is not None:  # NB: same result as the ufunc on same-dtype operands, without ufunc dispatch on scalars
+            call = f"{ref(eqn.inputs[0])} {op} {ref(eqn.inputs[1])}"
+        else:
+            call = f"_f{e}({', '.join(ref(a) for a in eqn.inputs)}, **_p{e})"
         target = (", ".join(outs) + ("," if len(outs) == 1 else "")) if eqn.primitive.multiple_results else outs[0]
         lines.append(f"{indent}{target} = {call}")
         for o in outs:  # impls return NumPy values; pin them to exactly the abstract dtype (NumPy may widen)
-            lines.append(f"{indent}if {o}.__class__ is not _nd or {o}.dtype != _d{o}: {o} = _asarray({o}, _d{o})")
+            check = f"{o}.dtype != _d{o}" if scalars else f"{o}.__class__ is not _nd or {o}.dtype != _d{o}"
+            lines.append(f"{indent}if {check}: {o} = _asarray({o}, _d{o})")
     lines += [line.format(*[ref(v) for v in j.outvars]) for line in post]
     return "\n".join(lines)
 
@@ -142,13 +153,13 @@ def _compiled_scan_loop(closed: core.ClosedJaxpr, num_consts: int, num_carry: in
         unpack = lambda names_, src: f"    {', '.join(names_)}{',' if len(names_) == 1 else ''} = {src}" if names_ else ""
         pre = [unpack(args[:num_consts], "consts"), unpack(carry, "carry"),
                unpack([f"X{k}" for k in range(n_xs)], "xs"), unpack([f"Y{k}" for k in range(n_ys)], "ys"),
-               "    for i in steps:", *[f"        {args[num_consts + num_carry + k]} = X{k}[i, ...]" for k in range(n_xs)]]
+               "    for i in steps:", *[f"        {args[num_consts + num_carry + k]} = X{k}[i]" for k in range(n_xs)]]
         post = [f"        Y{k}[i] = {{{num_carry + k}}}" for k in range(n_ys)]
         if carry:
             post.append(f"        {', '.join(carry)}, = " + ", ".join("{%d}" % k for k in range(num_carry)) + ",")
         post.append(f"    return [{', '.join(carry)}]")
         src = _codegen(closed, "def loop(consts, carry, xs, ys, steps):", [p for p in pre if p], post, names,
-                       "        ", ns)  # fmt: skip
+                       "        ", ns, scalars=True)  # fmt: skip
         exec(src, ns)  # noqa: S102
         loop = closed._cache[key] = ns["loop"]
     return loop
@@ -290,7 +301,7 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
                  range(length - 1, -1, -1) if reverse else range(length))  # fmt: skip
     for y in ys:
         y.flags.writeable = False
-    return [*carry, *ys]
+    return [*[np.asarray(c, a.dtype) for c, a in zip(carry, jaxpr.out_avals, strict=False)], *ys]
 
 
 @scan_p.def_jvp
