@@ -175,31 +175,18 @@ def bitwise_count(x, /):
 
 
 
+
 def i0(x):
-    """Modified Bessel function of the first kind, order 0 (power series, asymptotic series for |x| > 30).
+    """Modified Bessel function of the first kind, order 0: exp(|x|) * bessel_i0e(x).
 
     Example:
       >>> import jaxnc.numpy as jnp
       >>> round(float(jnp.i0(1.0)), 5)
       1.26607
     """
+    from jaxnc._src.lax import special
+
     (x,) = jnp.promote_dtypes_inexact(x)
     if dtypes.is_complex(get_aval(x).dtype):
         raise TypeError(f"i0 does not support complex input, got dtype {get_aval(x).dtype}")
-    ax = jnp.abs(x)
-    big = jnp.greater(ax, 30)
-    # sum_k ((x/2)^2)^k / (k!)^2 on the small branch (inputs masked so gradients stay finite)
-    xs = jnp.where(big, lax.full_like(ax, 0), ax)
-    q = lax.mul(lax.mul(xs, xs), lax._const(xs, 0.25))
-    term, series = lax.full_like(xs, 1), lax.full_like(xs, 1)
-    for k in range(1, 64):
-        term = lax.mul(term, lax.div(q, lax._const(xs, k * k)))
-        series = lax.add(series, term)
-    # e^x / sqrt(2 pi x) * sum_k ((2k-1)!!)^2 / (k! (8x)^k) on the large branch
-    xa = jnp.where(big, ax, lax.full_like(ax, 31))
-    term, asym = lax.full_like(xa, 1), lax.full_like(xa, 1)
-    for k in range(1, 16):
-        term = lax.mul(term, lax.div(lax._const(xa, (2 * k - 1) ** 2), lax.mul(lax._const(xa, 8 * k), xa)))
-        asym = lax.add(asym, term)
-    asym = lax.mul(asym, lax.div(lax.exp(xa), lax.sqrt(lax.mul(lax._const(xa, 2 * np.pi), xa))))
-    return jnp.where(big, asym, series)
+    return lax.mul(lax.exp(lax.abs(x)), special.bessel_i0e(x))

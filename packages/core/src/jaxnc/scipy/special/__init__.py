@@ -1,5 +1,7 @@
-"""jaxnc.scipy.special (the breadth issue completes it)."""
+"""jaxnc.scipy.special: special functions (`jax.scipy.special`)."""
 
-from jaxnc._src.lax.lax import erf, erf_inv as erfinv, erfc  # noqa: F401
-from jaxnc._src.nn.functions import logsumexp  # noqa: F401
-from jaxnc._src.nn.functions import sigmoid as expit  # noqa: F401
+from jaxnc._src.scipy.special import (  # noqa: F401
+    beta, betainc, betaln, digamma, entr, erf, erfc, erfinv, expit, factorial, gamma, gammainc, gammaincc, gammaln,
+    gammasgn, i0, i0e, i1, i1e, kl_div, log_ndtr, log_softmax, logit, logsumexp, multigammaln, ndtr, ndtri, poch,
+    polygamma, psi, rel_entr, softmax, xlog1py, xlogy, zeta,
+)

@@ -1,0 +1,6 @@
+"""jaxnc.scipy.linalg (`jax.scipy.linalg`)."""
+
+from jaxnc._src.scipy.linalg import (  # noqa: F401
+    block_diag, cho_factor, cho_solve, cholesky, det, eigh, expm, inv, lu, lu_factor, lu_solve, qr, solve,
+    solve_triangular, svd,
+)
