@@ -144,3 +144,51 @@ def one_hot(x, num_classes: int, *, dtype=None, axis=-1):
     shape.insert(axis, num_classes)
     classes = lax.broadcasted_iota(get_aval(x).dtype, shape, axis)
     return lax.convert_element_type(jnp.equal(jnp.expand_dims(x, axis), classes), dt)
+
+
+def identity(x):
+    """The identity activation."""
+    return jnp.asarray(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent (`jax.nn.tanh`)."""
+    return jnp.tanh(x)
+
+
+def soft_sign(x):
+    """x / (|x| + 1)."""
+    (x,) = jnp.promote_dtypes_inexact(x)
+    return x / (jnp.abs(x) + 1)
+
+
+def hard_silu(x):
+    """x * hard_sigmoid(x) (also called hard_swish)."""
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    (x,) = jnp.promote_dtypes_inexact(x)
+    return x * jnp.tanh(softplus(x))
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2, a smooth ReLU."""
+    (x,) = jnp.promote_dtypes_inexact(x)
+    return (x + jnp.sqrt(x * x + b)) / 2
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 on (-1, 1), x for x >= 1."""
+    (x,) = jnp.promote_dtypes_inexact(x)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 on (-1, 1), 1 for x >= 1 (the derivative of sparse_plus)."""
+    (x,) = jnp.promote_dtypes_inexact(x)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, 1.0, (x + 1) / 2))

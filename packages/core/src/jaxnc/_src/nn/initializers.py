@@ -94,3 +94,52 @@ def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
 
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
+
+
+def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
+    """Normal(0, stddev^2) samples truncated to [lower, upper] standard deviations."""
+
+    def init(key, shape, dtype=dtype):
+        dtype = dtype or dtypes.default_float_dtype()
+        return jrandom.truncated_normal(key, lower, upper, shape, dtype) * np.asarray(stddev, dtype)
+
+    return init
+
+
+def orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """A uniformly random orthogonal matrix (QR of a Gaussian matrix with R's diagonal signs fixed), as JAX."""
+    from jaxnc._src.numpy import linalg
+
+    def init(key, shape, dtype=dtype):
+        dtype = dtype or dtypes.default_float_dtype()
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"orthogonal initializer requires at least a 2D shape, got {shape}")
+        n_cols = shape[column_axis]
+        n_rows = math.prod(shape) // n_cols
+        matrix_shape = (n_cols, n_rows) if n_rows < n_cols else (n_rows, n_cols)
+        q, r = linalg.qr(jrandom.normal(key, matrix_shape, dtype))
+        q = q * jnp.sign(jnp.diagonal(r))[None, :]
+        if n_rows < n_cols:
+            q = q.T
+        q = jnp.reshape(q, tuple(np.delete(np.asarray(shape), column_axis % len(shape))) + (n_cols,))
+        return jnp.moveaxis(q, -1, column_axis) * np.asarray(scale, dtype)
+
+    return init
+
+
+def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """Orthogonal in the channel dims at the spatial center of a 3-5 dimensional conv kernel, zero elsewhere."""
+
+    def init(key, shape, dtype=dtype):
+        dtype = dtype or dtypes.default_float_dtype()
+        shape = tuple(shape)
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(f"delta_orthogonal initializer requires a 3D, 4D or 5D shape, got {shape}")
+        if shape[-1] < shape[-2]:
+            raise ValueError(f"delta_orthogonal: `fan_in` ({shape[-2]}) must be <= `fan_out` ({shape[-1]})")
+        ortho = orthogonal(scale, column_axis, dtype)(key, shape[-2:], dtype)
+        center = tuple(s // 2 for s in shape[:-2])
+        return jnp.zeros(shape, dtype).at[center].set(ortho)
+
+    return init
