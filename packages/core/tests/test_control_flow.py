@@ -467,3 +467,49 @@ def test_no_leaks_eager_and_jit():
         del g
         out = jaxnc.vmap(lambda x: lax.cond(x > 0, jnp.sin, jnp.cos, x))(jnp.arange(3.0))
         del out, f
+
+
+# --- the examples run (briefly) ----------------------------------------------------------------------------
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[3] / "examples"
+
+
+def _example(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="runs from the repository checkout")
+def test_example_kalman_filter(capsys):
+    kf = _example("kalman_filter")
+    out = kf.main(["--steps", "4", "--length", "60"])
+    assert out["nll"][-1] < out["nll"][0]
+    assert out["rmse_smoothed"] < out["rmse_filtered"] < out["rmse_obs"]
+    # the filter's gradient equals finite differences of its log-likelihood
+    _, ys = kf.simulate(20, 0.5, 0.04)
+    ll = lambda lq, lr: kf.kalman_filter(lq, lr, ys, jnp.zeros(4), jnp.eye(4) * 10.0)[4]
+    check_grads(ll, (np.float32(-0.5), np.float32(-3.0)), order=1, rtol=3e-2)
+
+
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="runs from the repository checkout")
+def test_example_char_rnn(capsys):
+    losses = _example("char_rnn").main(["--steps", "6", "--seq-len", "8", "--hidden", "16"])
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    assert np.mean(losses[-2:]) < np.mean(losses[:2])
+
+
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="runs from the repository checkout")
+def test_example_prefix_scan(capsys):
+    out = _example("prefix_scan").main(["--n", "500"])
+    assert out["err_scan"] < 1e-3 and out["err_assoc"] < 1e-3 and out["err_prod"] < 1e-4 and out["err_rec"] < 1e-4
+
+
+def test_scan_body_with_zero_operand_equations():
+    # iota/full take no operands: the generated loop must still call them
+    c, ys = lax.scan(lambda c, x: (c + jnp.arange(3.0) * x, jnp.zeros(2) + x), jnp.zeros(3), jnp.arange(4.0))
+    close(c, np.arange(3.0) * 6)
+    close(ys, np.repeat(np.arange(4.0)[:, None], 2, 1))

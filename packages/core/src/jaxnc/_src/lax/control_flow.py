@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, ShapedArray, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
@@ -115,7 +116,7 @@ def _codegen(closed: core.ClosedJaxpr, header: str, pre: list[str], post: list[s
         if op is not None:  # NB: same result as the ufunc on same-dtype operands, without ufunc dispatch on scalars
             call = f"{ref(eqn.inputs[0])} {op} {ref(eqn.inputs[1])}"
         else:
-            call = f"_f{e}({', '.join(ref(a) for a in eqn.inputs)}, **_p{e})"
+            call = f"_f{e}({', '.join([*(ref(a) for a in eqn.inputs), f'**_p{e}'])})"
         target = (", ".join(outs) + ("," if len(outs) == 1 else "")) if eqn.primitive.multiple_results else outs[0]
         lines.append(f"{indent}{target} = {call}")
         for o in outs:  # impls return NumPy values; pin them to exactly the abstract dtype (NumPy may widen)
@@ -132,8 +133,8 @@ def _compiled_fn(closed: core.ClosedJaxpr) -> Callable:
         ns: dict = {"_nd": np.ndarray, "_asarray": np.asarray}
         args = [f"a{k}" for k in range(len(closed.jaxpr.invars))]
         names = dict(zip(closed.jaxpr.invars, args, strict=True))
-        ret = "    return [" + ", ".join("{%d}" % k for k in range(len(closed.jaxpr.outvars))) + "]"
-        exec(_codegen(closed, f"def fn({', '.join(args)}):", [], [ret], names, "    ", ns), ns)  # noqa: S102
+        ret = "    return [" + ", ".join(f"{{{k}}}" for k in range(len(closed.jaxpr.outvars))) + "]"
+        exec(_codegen(closed, f"def fn({', '.join(args)}):", [], [ret], names, "    ", ns), ns)
         fn = closed._cache["codegen_fn"] = ns["fn"]
     return fn
 
@@ -156,11 +157,11 @@ def _compiled_scan_loop(closed: core.ClosedJaxpr, num_consts: int, num_carry: in
                "    for i in steps:", *[f"        {args[num_consts + num_carry + k]} = X{k}[i]" for k in range(n_xs)]]
         post = [f"        Y{k}[i] = {{{num_carry + k}}}" for k in range(n_ys)]
         if carry:
-            post.append(f"        {', '.join(carry)}, = " + ", ".join("{%d}" % k for k in range(num_carry)) + ",")
+            post.append(f"        {', '.join(carry)}, = " + ", ".join(f"{{{k}}}" for k in range(num_carry)) + ",")
         post.append(f"    return [{', '.join(carry)}]")
         src = _codegen(closed, "def loop(consts, carry, xs, ys, steps):", [p for p in pre if p], post, names,
                        "        ", ns, scalars=True)  # fmt: skip
-        exec(src, ns)  # noqa: S102
+        exec(src, ns)
         loop = closed._cache[key] = ns["loop"]
     return loop
 
