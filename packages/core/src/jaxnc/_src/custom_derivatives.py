@@ -430,7 +430,7 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None, static_a
       >>> import jaxnc, jaxnc.numpy as jnp
       >>> f = jaxnc.checkpoint(lambda x: jnp.sin(jnp.sin(x)))
       >>> round(float(jaxnc.grad(f)(0.5)), 6)
-      0.776919
+      0.778644
     """
     cache: dict = {}
     static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)

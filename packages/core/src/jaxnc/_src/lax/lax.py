@@ -1294,10 +1294,17 @@ batch_elementwise(stop_gradient_p)
 
 
 def _match(x, y):
-    """Convert a Python/NumPy scalar operand to the other operand's dtype (and shape), as lax does."""
+    """Convert a Python/NumPy scalar operand to the other operand's dtype (and shape), as lax does.
+
+    Against a scalar operand it stays a literal: a Python scalar when it already has the right dtype
+    (so it stays weakly typed), else a NumPy scalar of that dtype."""
     if isinstance(y, (int, float, complex, bool, np.generic)) and not isinstance(x, (int, float, complex, bool, np.generic)):
         a = _aval(x)
-        y = full(a.shape, y, a.dtype) if a.shape else np.array(y, a.dtype)[()]
+        if a.shape:
+            return full(a.shape, y, a.dtype)
+        if type(y) in (int, float, complex) and dtypes.dtype_and_weak(y)[0] == a.dtype:
+            return y
+        return np.array(y, a.dtype)[()]
     return y
 
 

@@ -282,11 +282,23 @@ def _promote_and_broadcast(name, args, inexact=False):
     target = shapes[0] if builtins.all(s == shapes[0] for s in shapes) else _broadcast_shapes_or_error(name, shapes)
     out = []
     for a in args:
-        if _is_scalar(a):
+        if _is_scalar(a) and not target and len(args) > 1 and not builtins.all(_is_scalar(b) for b in args):
+            out.append(_scalar_literal(a, dt, weak))  # lax broadcasts it against the other operand
+        elif _is_scalar(a):
             out.append(lax.full(target, a, dt, weak))
         else:
             out.append(_broadcast_to_shape(lax.convert_element_type(a, dt, weak), target))
     return out
+
+
+def _scalar_literal(x, dt, weak):
+    """A scalar operand as a literal of dtype `dt`: a Python scalar keeps its weak type when its default
+    dtype is `dt`; otherwise a NumPy scalar (or a weak 0-d array if weakness must be kept)."""
+    if weak and type(x) in (builtins.int, builtins.float, builtins.complex) and dtypes.dtype_and_weak(x) == (dt, True):
+        return x
+    if weak:
+        return lax.full((), x, dt, True)
+    return np.array(x, dtype=dt)[()]
 
 
 def broadcast_to(array, shape):  # noqa: A002

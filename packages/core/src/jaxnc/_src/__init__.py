@@ -1,0 +1,1 @@
+"""jaxnc implementation (JAX's convention: public modules re-export from here)."""
