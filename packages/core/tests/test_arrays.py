@@ -110,3 +110,11 @@ def test_dot_of_vectors_is_a_scalar():
     a = np.arange(3, dtype=np.float32)
     assert float(jnp.dot(jnp.asarray(a), jnp.asarray(a))) == float(a @ a)
     assert jnp.dot(jnp.asarray(a), jnp.asarray(a)).shape == ()
+
+
+def test_jaxnc_array_isinstance_covers_tracers():
+    seen = []
+    jax.jit(lambda y: seen.append(isinstance(y, jax.Array)) or y)(jnp.ones(2))
+    assert seen == [True] and isinstance(jnp.ones(2), jax.Array) and not isinstance(np.ones(2), jax.Array)
+    with pytest.raises(TypeError, match="device_put"):
+        jax.Array()

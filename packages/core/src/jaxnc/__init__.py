@@ -2,7 +2,7 @@
 
 from jaxnc._src.config import config
 from jaxnc._src import dtypes as _dtypes
-from jaxnc._src.array import Array, device_put
+from jaxnc._src.array import ArrayType as Array, device_put
 from jaxnc._src.core import ShapeDtypeStruct, ClosedJaxpr, Jaxpr
 from jaxnc._src.errors import (
     ConcretizationTypeError,

@@ -204,3 +204,19 @@ def _put_leaf(x, device):
         return device_put_numpy(x._value(), device, x.weak_type, committed=True)
     dt, weak = dtypes.dtype_and_weak(x)
     return device_put_numpy(np.asarray(x, dtype=dt), device, weak, committed=device is not None)
+
+
+class _ArrayTypeMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, (Array, core.Tracer))
+
+    def __subclasscheck__(cls, sub) -> bool:
+        return issubclass(sub, (Array, core.Tracer))
+
+
+class ArrayType(metaclass=_ArrayTypeMeta):
+    """`jaxnc.Array` for annotations and isinstance checks: concrete arrays and traced values alike,
+    as `jax.Array` is. Arrays are made with `jaxnc.numpy.asarray` or `jaxnc.device_put`."""
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("Arrays are made with jaxnc.numpy.asarray/array or jaxnc.device_put")

@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxnc._src import core, dtypes
 from jaxnc._src.array import Array, device_put_numpy
+from jaxnc._src.array import ArrayType as _ArrayType
 from jaxnc._src.core import get_aval
 from jaxnc._src.lax import lax, slicing
 
@@ -28,7 +29,7 @@ inexact, floating, integer, signedinteger, unsignedinteger = np.inexact, np.floa
 number, complexfloating, generic = np.number, np.complexfloating, np.generic
 pi, e, inf, nan, euler_gamma = np.pi, np.e, np.inf, np.nan, np.euler_gamma
 newaxis = None
-ndarray = Array
+ndarray = _ArrayType
 
 result_type = dtypes.result_type
 promote_types = dtypes.promote_types
