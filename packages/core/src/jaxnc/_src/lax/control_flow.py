@@ -275,7 +275,6 @@ scan_p = Primitive("scan", multiple_results=True)
 
 @scan_p.def_abstract_eval
 def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll):
-    n_xs = len(avals) - num_consts - num_carry
     if len(jaxpr.in_avals) != len(avals):
         raise TypeError(f"scan: the body takes {len(jaxpr.in_avals)} inputs but the scan has {len(avals)} operands")
     body_in = jaxpr.in_avals
@@ -287,7 +286,6 @@ def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, u
         if not _types_match(a, b):
             raise TypeError(f"scan: carry input type {a.str_short()} differs from the body's carry output type "
                             f"{b.str_short()}")  # fmt: skip
-    del n_xs
     ys = [a.update(shape=(length, *a.shape)) for a in jaxpr.out_avals[num_carry:]]
     return [*jaxpr.out_avals[:num_carry], *ys]
 
@@ -411,7 +409,7 @@ def _scan_partial_eval(trace, args, params):
     ins += [x for x, u in zip(xs, unknowns[num_consts + num_carry :], strict=True) if u]
     staged = trace.stage(scan_p, ins, dict(params, jaxpr=split.unknown, num_consts=split.n_inv + sum(unknowns[:num_consts]),
                                            num_carry=sum(split.carry_uk)))  # fmt: skip
-    return _merge_outs(split, known_outs, staged, num_carry)
+    return _merge_outs(split, known_outs, staged)
 
 
 def _run_known(split: _ScanSplit, args, unknowns, params, parent):
@@ -428,7 +426,7 @@ def _run_known(split: _ScanSplit, args, unknowns, params, parent):
     return outs[:n], res_inv, outs[n:]
 
 
-def _merge_outs(split: _ScanSplit, known_outs, unknown_outs, num_carry: int) -> list:
+def _merge_outs(split: _ScanSplit, known_outs, unknown_outs) -> list:
     k, u = iter(known_outs), iter(unknown_outs)
     return [next(u) if uk else next(k) for uk in [*split.carry_uk, *split.ys_uk]]
 
