@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
+
 from jaxnc._src import core
 from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
@@ -108,7 +110,55 @@ def _custom_jvp_call_batch(size, vals, dims, call_jaxpr, jvp, num_consts):
     return outs, [0] * len(outs)
 
 
-class custom_jvp:
+class _Traced(NamedTuple):
+    nondiff: list  # values of the nondiff_argnums arguments, in order
+    dyn: list  # the differentiable arguments
+    merge: Callable  # differentiable arguments -> all arguments
+    args_flat: list
+    in_tree: object
+    closed: core.ClosedJaxpr
+    extra: list  # outer tracers the function captured: leading inputs with no derivative
+    out_tree: object
+
+
+class _CustomFunction:
+    """What custom_jvp and custom_vjp share: nondiff arguments, tracing per signature, the cache."""
+
+    kind = "custom"
+
+    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self._cache: dict = {}
+        functools.update_wrapper(self, fun, updated=())
+        register_cache_owner(self)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def _trace(self, args, kwargs, rule, rule_name: str) -> _Traced:
+        if kwargs:
+            raise TypeError(f"{self.kind} function {self.__name__} takes positional arguments only in jaxnc; "
+                            f"got keyword arguments {sorted(kwargs)}")
+        if rule is None:
+            raise AttributeError(f"No {rule_name} defined for {self.kind} function {self.__name__}.")
+        nondiff = {i: args[i] for i in self.nondiff_argnums}
+        dyn = [a for i, a in enumerate(args) if i not in nondiff]
+
+        def merge(dyn_args):
+            it = iter(dyn_args)
+            return [nondiff[i] if i in nondiff else next(it) for i in range(len(args))]
+
+        args_flat, in_tree = tree_flatten(tuple(dyn))
+        cache = self._cache.setdefault(tuple((i, id(v)) for i, v in nondiff.items()), {})
+        closed, extra, out_tree = _trace_closed(lambda *d: self.fun(*merge(d)), args_flat, in_tree, cache)
+        return _Traced([nondiff[i] for i in self.nondiff_argnums], dyn, merge, args_flat, in_tree, closed, extra, out_tree)
+
+
+class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
     """A function with a user-defined JVP rule (`@f.defjvp`), as `jax.custom_jvp`.
 
     Example:
@@ -124,16 +174,11 @@ class custom_jvp:
       2.0
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
-        self.jvp: Callable | None = None
-        self._cache: dict = {}
-        functools.update_wrapper(self, fun, updated=())
-        register_cache_owner(self)
+    kind = "custom_jvp"
 
-    def clear_cache(self) -> None:
-        self._cache.clear()
+    def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
+        self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         self.jvp = jvp
@@ -156,33 +201,15 @@ class custom_jvp:
 
         self.jvp = jvp
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            raise TypeError(f"custom_jvp function {self.__name__} takes positional arguments only in jaxnc; "
-                            f"got keyword arguments {sorted(kwargs)}")
-        if self.jvp is None:
-            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} using defjvp.")
-        nondiff = {i: args[i] for i in self.nondiff_argnums}
-        dyn = [a for i, a in enumerate(args) if i not in nondiff]
-
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [nondiff[i] if i in nondiff else next(it) for i in range(len(args))]
-
-        args_flat, in_tree = tree_flatten(tuple(dyn))
-        key_static = tuple((i, id(v)) for i, v in nondiff.items())
-        closed, extra, out_tree = _trace_closed(lambda *d: self.fun(*merge(d)), args_flat, in_tree,
-                                                self._cache.setdefault(key_static, {}))  # fmt: skip
+        traced = self._trace(args, kwargs, self.jvp, "JVP (defjvp)")
+        in_tree, out_tree = traced.in_tree, traced.out_tree
         user_jvp = self.jvp
-        nd_vals = [nondiff[i] for i in self.nondiff_argnums]
 
         def jvp_flat(primals, tangents):
             p_tree = tree_unflatten(in_tree, primals)
             t_tree = tree_unflatten(in_tree, tangents)
-            out, t_out = user_jvp(*nd_vals, p_tree, t_tree) if nd_vals else user_jvp(tuple(p_tree), tuple(t_tree))
+            out, t_out = user_jvp(*traced.nondiff, tuple(p_tree), tuple(t_tree))
             out_leaves, tree1 = tree_flatten(out)
             t_leaves, tree2 = tree_flatten(t_out)
             if tree1 != out_tree or tree2 != out_tree:
@@ -196,7 +223,8 @@ class custom_jvp:
                                     f"for a primal output of shape {want.shape}.")
             return out_leaves, t_leaves
 
-        outs = custom_jvp_call_p.bind(*extra, *args_flat, call_jaxpr=closed, jvp=jvp_flat, num_consts=len(extra))
+        outs = custom_jvp_call_p.bind(*traced.extra, *traced.args_flat, call_jaxpr=traced.closed, jvp=jvp_flat,
+                                      num_consts=len(traced.extra))  # fmt: skip
         return tree_unflatten(out_tree, outs)
 
 
@@ -275,7 +303,7 @@ def _custom_vjp_call_batch(size, vals, dims, call_jaxpr, fwd, bwd, num_consts):
     return outs, [0] * len(outs)
 
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
     """A function with a user-defined VJP (`f.defvjp(fwd, bwd)`), as `jax.custom_vjp`.
 
     Example:
@@ -288,43 +316,20 @@ class custom_vjp:
       1.0
     """
 
+    kind = "custom_vjp"
+
     def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
-        self._cache: dict = {}
-        functools.update_wrapper(self, fun, updated=())
-        register_cache_owner(self)
-
-    def clear_cache(self) -> None:
-        self._cache.clear()
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
         self.fwd = fwd
         self.bwd = bwd
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            raise TypeError(f"custom_vjp function {self.__name__} takes positional arguments only in jaxnc; "
-                            f"got keyword arguments {sorted(kwargs)}")
-        if self.fwd is None:
-            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} using defvjp.")
-        nondiff = {i: args[i] for i in self.nondiff_argnums}
-        nd_vals = [nondiff[i] for i in self.nondiff_argnums]
-        dyn = [a for i, a in enumerate(args) if i not in nondiff]
-
-        def merge(dyn_args):
-            it = iter(dyn_args)
-            return [nondiff[i] if i in nondiff else next(it) for i in range(len(args))]
-
-        args_flat, in_tree = tree_flatten(tuple(dyn))
-        key_static = tuple((i, id(v)) for i, v in nondiff.items())
-        closed, extra, out_tree = _trace_closed(lambda *d: self.fun(*merge(d)), args_flat, in_tree,
-                                                self._cache.setdefault(key_static, {}))  # fmt: skip
+        traced = self._trace(args, kwargs, self.fwd, "VJP (defvjp)")
+        in_tree, out_tree, merge, dyn, args_flat = traced.in_tree, traced.out_tree, traced.merge, traced.dyn, traced.args_flat
         user_fwd, user_bwd, name = self.fwd, self.bwd, self.__name__
         res_tree_box = []
 
@@ -341,7 +346,7 @@ class custom_vjp:
         def bwd_flat(res, cts):
             res_tree = res_tree_box[0]
             ct_tree = tree_unflatten(out_tree, cts)
-            cts_in = user_bwd(*nd_vals, tree_unflatten(res_tree, res), ct_tree)
+            cts_in = user_bwd(*traced.nondiff, tree_unflatten(res_tree, res), ct_tree)
             if not isinstance(cts_in, tuple):
                 raise TypeError(f"Custom VJP bwd rule of {name} must produce a tuple (one entry per primal input), "
                                 f"got {type(cts_in).__name__}.")
@@ -358,8 +363,8 @@ class custom_vjp:
             return [ad.zeros_like_aval(get_aval(p)) if c is None else c for c, p in zip(flat, args_flat, strict=True)]
 
         # values captured from enclosing transformations ride along as leading consts, with no cotangent
-        outs = custom_vjp_call_p.bind(*extra, *args_flat, call_jaxpr=closed, fwd=fwd_flat, bwd=bwd_flat,
-                                      num_consts=len(extra))  # fmt: skip
+        outs = custom_vjp_call_p.bind(*traced.extra, *args_flat, call_jaxpr=traced.closed, fwd=fwd_flat, bwd=bwd_flat,
+                                      num_consts=len(traced.extra))  # fmt: skip
         return tree_unflatten(out_tree, outs)
 
 
