@@ -4,3 +4,8 @@ from jaxnc._src.random import (  # noqa: F401
     PRNGKey, bernoulli, bits, categorical, exponential, fold_in, gumbel, key, key_data, laplace, normal, randint,
     split, truncated_normal, uniform, wrap_key_data,
 )
+from jaxnc._src.random_distributions import (  # noqa: F401
+    ball, beta, binomial, cauchy, chisquare, choice, dirichlet, double_sided_maxwell, f, gamma, generalized_normal,
+    geometric, loggamma, logistic, lognormal, maxwell, multinomial, multivariate_normal, orthogonal, pareto,
+    permutation, poisson, rademacher, rayleigh, shuffle, t, triangular, wald, weibull_min,
+)
