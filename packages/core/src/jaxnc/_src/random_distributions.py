@@ -647,3 +647,14 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         factor = linalg.cholesky(cov)
     normal_samples = normal(key, shape + jnp.shape(mean)[-1:], dt)
     return mean + einsum("...ij,...j->...i", factor, normal_samples)
+
+
+def clone(key):
+    """The same key (keys are immutable values here, so cloning is the identity)."""
+    return key
+
+
+def key_impl(key) -> str:
+    """The name of the key's PRNG implementation (always threefry2x32)."""
+    _check_key(key, "key_impl")
+    return "threefry2x32"

@@ -25,8 +25,8 @@ from jaxnc._src.numpy.creation import (  # noqa: F401
     tril_indices, tril_indices_from, triu_indices, triu_indices_from, vander,
 )
 from jaxnc._src.numpy.dtype_functions import (  # noqa: F401
-    array_repr, array_str, binary_repr, get_printoptions, isdtype, iterable, load, printoptions, save, savez,
-    set_printoptions,
+    array_repr, array_str, binary_repr, bool, cdouble, csingle, double, get_printoptions, isdtype, iterable, load,
+    printoptions, save, savez, set_printoptions, single, uint,
 )
 from jaxnc._src.numpy.einsum import einsum, einsum_path  # noqa: F401
 from jaxnc._src.numpy.elementwise import (  # noqa: F401
@@ -58,6 +58,8 @@ from jaxnc._src.numpy.statistics import (  # noqa: F401
     nanquantile, nanstd, nansum, nanvar, percentile, ptp, quantile,
 )
 from jaxnc._src.numpy.vectorize import vectorize  # noqa: F401
+
+round_ = round
 
 from jaxnc.numpy import fft, linalg  # noqa: E402, F401
 

@@ -5,7 +5,7 @@ from jaxnc._src.random import (  # noqa: F401
     split, truncated_normal, uniform, wrap_key_data,
 )
 from jaxnc._src.random_distributions import (  # noqa: F401
-    ball, beta, binomial, cauchy, chisquare, choice, dirichlet, double_sided_maxwell, f, gamma, generalized_normal,
-    geometric, loggamma, logistic, lognormal, maxwell, multinomial, multivariate_normal, orthogonal, pareto,
+    ball, beta, binomial, cauchy, clone, chisquare, choice, dirichlet, double_sided_maxwell, f, gamma, generalized_normal,
+    geometric, key_impl, loggamma, logistic, lognormal, maxwell, multinomial, multivariate_normal, orthogonal, pareto,
     permutation, poisson, rademacher, rayleigh, shuffle, t, triangular, wald, weibull_min,
 )

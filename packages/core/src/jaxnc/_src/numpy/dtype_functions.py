@@ -85,3 +85,10 @@ def load(file, *args, **kwargs):
     if isinstance(out, np.ndarray):
         return jnp.asarray(out)
     return {k: jnp.asarray(out[k]) for k in out.files}
+
+
+# NumPy's alias names for the supported dtypes
+bool = np.bool_  # noqa: A001
+uint = np.uint64
+single, double = np.float32, np.float64
+csingle, cdouble = np.complex64, np.complex128
