@@ -31,7 +31,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` points in geometric progression from start to stop (both nonzero, same sign)."""
     start, stop = jnp.promote_dtypes_inexact(start, stop)
     sign = jnp.sign(start)
-    out = lax.mul(sign, logspace(jnp.log10(lax.mul(start, sign)), jnp.log10(lax.mul(stop, sign)), num, endpoint))
+    out = sign * logspace(jnp.log10(start * sign), jnp.log10(stop * sign), num, endpoint)
     out = out.at[0].set(start)
     if endpoint and num > 1:
         out = out.at[-1].set(stop)
