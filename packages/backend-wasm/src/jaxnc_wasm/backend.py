@@ -1,0 +1,132 @@
+"""The `wasm` backend: a KernelBackend whose kernels are generated WebAssembly run by wasmtime."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import wasmtime
+from jaxnc._src import core, dtypes
+from jaxnc._src.backends.base import Device
+from jaxnc._src.lowering import debug
+from jaxnc._src.lowering.backend import KernelBackend
+from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
+
+from jaxnc_wasm import scalar_ops
+from jaxnc_wasm.allocator import Allocator
+from jaxnc_wasm.codegen import compile_kernel_module
+from jaxnc_wasm.runtime import Runtime
+from jaxnc_wasm.threads import ThreadPool
+
+# below this many element operations a kernel runs on the calling thread (a hand-off costs 10-25 µs)
+PARALLEL_MIN_WORK = 1 << 18
+
+
+@dataclasses.dataclass
+class CompiledKernel:
+    module: wasmtime.Module
+    nparams: int
+    rows: int  # extent of the outermost output loop, split over threads
+    row_align: int  # chunks start at multiples of this (SIMD over the only output loop)
+    work: int
+    vectorized: str
+    name: str
+
+
+def default_threads() -> int:
+    env = os.environ.get("JAXNC_WASM_THREADS")
+    if env:
+        return max(1, int(env))
+    return os.cpu_count() or 1
+
+
+class WasmBackend(KernelBackend):
+    """Buffers live in one shared linear memory; kernels are wasm functions called directly."""
+
+    name = "wasm"
+    platform = "wasm"
+    max_inputs = 64
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.devices = [Device(self, 0)]
+        self.runtime = Runtime()
+        self._lock = threading.Lock()
+        self.allocator = Allocator(self.runtime.grow_to)
+        self.threads = threads or default_threads()
+        self.pool = ThreadPool(self.runtime, self.threads - 1) if self.threads > 1 else None
+
+    # --- what kernels may contain ---------------------------------------------------------------
+    def supports(self, dtype) -> bool:
+        return np.dtype(dtype) in dtypes.SUPPORTED
+
+    def renders(self, op: str, dtype: np.dtype) -> bool:
+        dtype = np.dtype(dtype)
+        if op == "load":
+            return scalar_ops.supported(dtype)
+        if op.startswith("reduce_"):
+            return op[7:] in REDUCE_OPS and scalar_ops.supported(dtype)
+        return scalar_ops.scalar_renders(op, dtype)
+
+    # --- memory ---------------------------------------------------------------------------------
+    def allocate(self, nbytes: int) -> int:
+        with self._lock:
+            return self.allocator.alloc(nbytes)
+
+    def release(self, raw: int) -> None:
+        with self._lock:
+            self.allocator.free(raw)
+
+    def write(self, raw: int, array: np.ndarray) -> None:
+        data = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+        self.runtime.view()[raw : raw + data.size] = data
+
+    def read(self, raw: int, aval: core.ShapedArray) -> np.ndarray:
+        n = aval.size * aval.dtype.itemsize
+        return self.runtime.view()[raw : raw + n].view(aval.dtype).reshape(aval.shape).copy()
+
+    # --- kernels --------------------------------------------------------------------------------
+    def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
+        listing = debug.level() >= 3
+        wasm, vectorized, text = compile_kernel_module(kernel, listing)
+        if text is not None:
+            debug.show_code(self.name, kernel, f";; vectorized: {vectorized}\n{text}")
+        module = self.runtime.compile(wasm)
+        rows = kernel.shape[0] if kernel.shape else 1
+        align = 4 if vectorized == "out" and len(kernel.shape) == 1 else 1
+        return CompiledKernel(module, len(kernel.in_dtypes) + 3, rows, align, kernel.work(), vectorized, kernel.name)
+
+    def launch(self, exe: CompiledKernel, ins: Sequence[int], out: int) -> None:
+        args = (*ins, out)
+        if self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.rows > 1:
+            self.pool.run(exe, args, _chunks(exe.rows, self.threads, exe.row_align))
+            return
+        self.runtime.function(exe.module, "kernel", exe.nparams)(*args, 0, exe.rows)
+
+    def memory_stats(self) -> dict:
+        return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}
+
+
+def _chunks(rows: int, parts: int, align: int) -> list[tuple[int, int]]:
+    step = max(align, -(-rows // parts))
+    step = -(-step // align) * align
+    bounds = []
+    lo = 0
+    while lo < rows:
+        bounds.append((lo, min(rows, lo + step)))
+        lo += step
+    return bounds
+
+
+def create() -> WasmBackend:
+    return WasmBackend()
+
+
+def probe() -> str | None:
+    try:
+        import wasmtime  # noqa: F401
+    except ImportError as e:
+        return f"wasmtime is not installed ({e}); pip install wasmtime"
+    return None

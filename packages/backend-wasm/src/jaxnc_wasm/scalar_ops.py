@@ -1,0 +1,759 @@
+"""Scalar and SIMD instruction sequences for IR ops, with NumPy's semantics where wasm differs.
+
+A rule is `rule(g, node, args)`: `args[i]()` pushes operand i, and the rule appends the instructions
+that leave the result on the stack. Scalar rules see every dtype in its wasm representation
+(narrow integers live sign- or zero-extended in i32, bool is 0/1); vector rules see 32-bit lanes
+and bools as lane masks (-1/0). Integer division and float->int conversion are guarded: wasm traps
+where NumPy returns a value.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+
+from jaxnc_wasm.encoder import F32, F64, I32, I64
+
+WASM_TYPE = {"b": I32, "i1": I32, "i2": I32, "i4": I32, "u1": I32, "u2": I32, "u4": I32, "i8": I64, "u8": I64,
+             "f4": F32, "f8": F64}  # fmt: skip
+PREFIX = {I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
+LOAD = {"b": "i32.load8_u", "i1": "i32.load8_s", "u1": "i32.load8_u", "i2": "i32.load16_s", "u2": "i32.load16_u",
+        "i4": "i32.load", "u4": "i32.load", "i8": "i64.load", "u8": "i64.load", "f4": "f32.load", "f8": "f64.load"}  # fmt: skip
+STORE = {"b": "i32.store8", "i1": "i32.store8", "u1": "i32.store8", "i2": "i32.store16", "u2": "i32.store16",
+         "i4": "i32.store", "u4": "i32.store", "i8": "i64.store", "u8": "i64.store", "f4": "f32.store",
+         "f8": "f64.store"}  # fmt: skip
+VECTOR_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.uint32), np.dtype(np.bool_)})
+
+
+def code(dt: np.dtype) -> str:
+    """'f4', 'i1', 'u2', 'b', ...: the key of the tables above."""
+    dt = np.dtype(dt)
+    return "b" if dt == np.bool_ else f"{dt.kind}{dt.itemsize}"
+
+
+def wtype(dt: np.dtype) -> int:
+    return WASM_TYPE[code(dt)]
+
+
+def prefix(dt: np.dtype) -> str:
+    return PREFIX[wtype(dt)]
+
+
+def supported(dt: np.dtype) -> bool:
+    return code(dt) in WASM_TYPE
+
+
+def push_const(g, value, dt: np.dtype) -> None:
+    t = wtype(dt)
+    if t == F32:
+        g.f.op("f32.const", struct.pack("<f", float(value)))
+    elif t == F64:
+        g.f.op("f64.const", struct.pack("<d", float(value)))
+    elif t == I64:
+        g.f.op("i64.const", int(value))
+    else:
+        g.f.op("i32.const", int(value))
+
+
+def normalize(g, dt: np.dtype) -> None:
+    """Re-establish the i32 representation of a narrow integer after wrapping arithmetic."""
+    c = code(dt)
+    if c == "i1":
+        g.f.op("i32.extend8_s")
+    elif c == "i2":
+        g.f.op("i32.extend16_s")
+    elif c in ("u1", "u2"):
+        g.f.op("i32.const", 0xFF if c == "u1" else 0xFFFF)
+        g.f.op("i32.and")
+
+
+def _signed(dt: np.dtype) -> bool:
+    return np.dtype(dt).kind == "i"
+
+
+def _limits(dt: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(dt)
+    return int(info.min), int(info.max)
+
+
+# --- scalar rules ----------------------------------------------------------------------------------
+
+
+def _binary(suffix_float: str, suffix_int: str | None = None, wraps: bool = False):
+    def rule(g, node, args):
+        dt = node.args[0].dtype
+        args[0]()
+        args[1]()
+        p = prefix(dt)
+        g.f.op(f"{p}.{suffix_float if dt.kind == 'f' else (suffix_int or suffix_float)}")
+        if wraps and dt.kind in "iu":
+            normalize(g, node.dtype)
+
+    return rule
+
+
+def _compare(float_op: str, int_op: str):
+    def rule(g, node, args):
+        dt = node.args[0].dtype
+        args[0]()
+        args[1]()
+        p = prefix(dt)
+        if dt.kind == "f":
+            g.f.op(f"{p}.{float_op}")
+        elif int_op in ("eq", "ne"):
+            g.f.op(f"{p}.{int_op}")
+        else:
+            g.f.op(f"{p}.{int_op}_{'s' if _signed(dt) else 'u'}")
+
+    return rule
+
+
+def _minmax(which: str):
+    def rule(g, node, args):
+        dt = node.dtype
+        if dt.kind == "f":
+            args[0]()
+            args[1]()
+            g.f.op(f"{prefix(dt)}.{which}")
+            return
+        a, b = g.spill(args[0], dt), g.spill(args[1], dt)
+        g.f.op("local.get", a)
+        g.f.op("local.get", b)
+        g.f.op("local.get", a)
+        g.f.op("local.get", b)
+        cmp = "gt" if which == "max" else "lt"
+        g.f.op(f"{prefix(dt)}.{cmp}_{'s' if _signed(dt) else 'u'}")
+        g.f.op("select")
+
+    return rule
+
+
+def _mul(g, node, args):
+    if node.dtype == np.bool_:
+        args[0]()
+        args[1]()
+        g.f.op("i32.and")
+        return
+    _binary("mul", wraps=True)(g, node, args)
+
+
+def _neg(g, node, args):
+    dt = node.dtype
+    if dt.kind == "f":
+        args[0]()
+        g.f.op(f"{prefix(dt)}.neg")
+        return
+    push_const(g, 0, dt)
+    args[0]()
+    g.f.op(f"{prefix(dt)}.sub")
+    normalize(g, dt)
+
+
+def _abs(g, node, args):
+    dt = node.args[0].dtype
+    if dt.kind == "f":
+        args[0]()
+        g.f.op(f"{prefix(dt)}.abs")
+        return
+    if dt.kind == "u":
+        args[0]()
+        return
+    x = g.spill(args[0], dt)
+    push_const(g, 0, dt)
+    g.f.op("local.get", x)
+    g.f.op(f"{prefix(dt)}.sub")
+    normalize(g, dt)
+    g.f.op("local.get", x)
+    g.f.op("local.get", x)
+    push_const(g, 0, dt)
+    g.f.op(f"{prefix(dt)}.lt_s")
+    g.f.op("select")
+
+
+def _sign(g, node, args):
+    dt = node.dtype
+    p = prefix(dt)
+    x = g.spill(args[0], dt)
+    if dt.kind == "f":  # +-1 for nonzero, x itself for +-0 and NaN
+        push_const(g, 1.0, dt)
+        push_const(g, -1.0, dt)
+        g.f.op("local.get", x)
+        g.f.op("local.get", x)
+        push_const(g, 0.0, dt)
+        g.f.op(f"{p}.lt")
+        g.f.op("select")
+        g.f.op("local.get", x)
+        push_const(g, 0.0, dt)
+        g.f.op(f"{p}.gt")
+        g.f.op("select")
+        return
+    g.f.op("local.get", x)
+    push_const(g, 0, dt)
+    g.f.op(f"{p}.{'gt_s' if _signed(dt) else 'ne'}")
+    if _signed(dt):
+        g.f.op("local.get", x)
+        push_const(g, 0, dt)
+        g.f.op(f"{p}.lt_s")
+        g.f.op("i32.sub")
+    if wtype(dt) == I64:
+        g.f.op("i64.extend_i32_s")
+
+
+def _unary_float(op: str):
+    def rule(g, node, args):
+        args[0]()
+        g.f.op(f"{prefix(node.dtype)}.{op}")
+
+    return rule
+
+
+def _round(g, node, args):
+    dt = node.dtype
+    p = prefix(dt)
+    if _half_even(node):
+        args[0]()
+        g.f.op(f"{p}.nearest")
+        return
+    x = g.spill(args[0], dt)  # lax.round default: half away from zero
+    g.f.op("local.get", x)
+    g.f.op(f"{p}.abs")
+    push_const(g, 0.5, dt)
+    g.f.op(f"{p}.add")
+    g.f.op(f"{p}.floor")
+    g.f.op("local.get", x)
+    g.f.op(f"{p}.copysign")
+
+
+def _is_finite(g, node, args):
+    dt = node.args[0].dtype
+    args[0]()
+    g.f.op(f"{prefix(dt)}.abs")
+    push_const(g, math.inf, dt)
+    g.f.op(f"{prefix(dt)}.lt")
+
+
+def _rsqrt(g, node, args):
+    push_const(g, 1.0, node.dtype)
+    args[0]()
+    g.f.op(f"{prefix(node.dtype)}.sqrt")
+    g.f.op(f"{prefix(node.dtype)}.div")
+
+
+def _square(g, node, args):
+    x = g.spill(args[0], node.dtype)
+    g.f.op("local.get", x)
+    g.f.op("local.get", x)
+    g.f.op(f"{prefix(node.dtype)}.mul")
+    if node.dtype.kind in "iu":
+        normalize(g, node.dtype)
+
+
+def _integer_pow(g, node, args):
+    dt, y = node.dtype, int(node.params["y"])
+    p = prefix(dt)
+    x = g.spill(args[0], dt)
+    acc = None
+    base, n = x, abs(y)
+    while n:  # square-and-multiply
+        if n & 1:
+            if acc is None:
+                acc = g.f.local(wtype(dt))
+                g.f.op("local.get", base)
+            else:
+                g.f.op("local.get", acc)
+                g.f.op("local.get", base)
+                g.f.op(f"{p}.mul")
+                if dt.kind in "iu":
+                    normalize(g, dt)
+            g.f.op("local.set", acc)
+        n >>= 1
+        if n:
+            sq = g.f.local(wtype(dt))
+            g.f.op("local.get", base)
+            g.f.op("local.get", base)
+            g.f.op(f"{p}.mul")
+            if dt.kind in "iu":
+                normalize(g, dt)
+            g.f.op("local.set", sq)
+            base = sq
+    if y < 0:
+        push_const(g, 1, dt)
+    if acc is None:
+        push_const(g, 1, dt)
+    else:
+        g.f.op("local.get", acc)
+    if y < 0:
+        g.f.op(f"{p}.div")
+
+
+def _positive_const(x) -> bool:
+    return x.op == "const" and x.arg > 0
+
+
+def _div(g, node, args):
+    dt = node.dtype
+    p = prefix(dt)
+    if dt.kind == "f" or _positive_const(node.args[1]):  # a positive constant divisor cannot trap
+        args[0]()
+        args[1]()
+        g.f.op(f"{p}.div" if dt.kind == "f" else f"{p}.div_{'s' if _signed(dt) else 'u'}")
+        return
+    # lax.div: truncating; x / 0 is -1 (signed) or the maximum (unsigned); MIN / -1 wraps to MIN
+    x, y = g.spill(args[0], dt), g.spill(args[1], dt)
+    safe = _safe_divisor(g, dt, y)
+    g.f.op("local.get", x)
+    g.f.op("local.get", safe)
+    g.f.op(f"{p}.div_{'s' if _signed(dt) else 'u'}")
+    if _signed(dt):
+        q = g.spill(None, dt)
+        push_const(g, 0, dt)
+        g.f.op("local.get", q)
+        g.f.op(f"{p}.sub")
+        g.f.op("local.get", q)
+        g.f.op("local.get", y)
+        push_const(g, -1, dt)
+        g.f.op(f"{p}.eq")
+        g.f.op("select")
+    q = g.spill(None, dt)
+    push_const(g, -1 if _signed(dt) else _limits(dt)[1], dt)
+    g.f.op("local.get", q)
+    g.f.op("local.get", y)
+    g.f.op(f"{p}.eqz")
+    g.f.op("select")
+    normalize(g, dt)
+
+
+def _safe_divisor(g, dt, y) -> int:
+    """A local holding y, with 0 (and -1 for signed types) replaced by 1."""
+    p = prefix(dt)
+    push_const(g, 1, dt)
+    g.f.op("local.get", y)
+    g.f.op("local.get", y)
+    g.f.op(f"{p}.eqz")
+    if _signed(dt):
+        g.f.op("local.get", y)
+        push_const(g, -1, dt)
+        g.f.op(f"{p}.eq")
+        g.f.op("i32.or")
+    g.f.op("select")
+    return g.spill(None, dt)
+
+
+def _rem(g, node, args):
+    dt = node.dtype
+    p = prefix(dt)
+    if _positive_const(node.args[1]):
+        args[0]()
+        args[1]()
+        g.f.op(f"{p}.rem_{'s' if _signed(dt) else 'u'}")
+        return
+    # lax.rem on integers: the sign of the dividend; x % 0 is x; MIN % -1 is 0
+    x, y = g.spill(args[0], dt), g.spill(args[1], dt)
+    safe = _safe_divisor(g, dt, y)
+    g.f.op("local.get", x)
+    g.f.op("local.get", x)
+    g.f.op("local.get", safe)
+    g.f.op(f"{p}.rem_{'s' if _signed(dt) else 'u'}")
+    g.f.op("local.get", y)
+    g.f.op(f"{p}.eqz")
+    g.f.op("select")  # (x, x % safe, y == 0)
+    if _signed(dt):
+        r = g.spill(None, dt)
+        push_const(g, 0, dt)
+        g.f.op("local.get", r)
+        g.f.op("local.get", y)
+        push_const(g, -1, dt)
+        g.f.op(f"{p}.eq")
+        g.f.op("select")
+
+
+def _bitwise(op: str):
+    def rule(g, node, args):
+        args[0]()
+        args[1]()
+        g.f.op(f"{prefix(node.dtype)}.{op}")
+
+    return rule
+
+
+def _not(g, node, args):
+    dt = node.dtype
+    args[0]()
+    if dt == np.bool_:
+        g.f.op("i32.eqz")
+        return
+    push_const(g, -1, dt)
+    g.f.op(f"{prefix(dt)}.xor")
+    normalize(g, dt)
+
+
+def _shift(kind: str):
+    def rule(g, node, args):
+        dt = node.dtype
+        p = prefix(dt)
+        bits = dt.itemsize * 8
+        x, y = g.spill(args[0], dt), g.spill(args[1], dt)
+        # the shifted value when 0 <= y < bits
+        g.f.op("local.get", x)
+        if kind == "right_logical" and bits < 32:
+            push_const(g, (1 << bits) - 1, dt)
+            g.f.op("i32.and")
+        g.f.op("local.get", y)
+        g.f.op(f"{p}.{ {'left': 'shl', 'right_logical': 'shr_u', 'right_arithmetic': 'shr_s'}[kind] }")
+        normalize(g, dt)
+        # out of range: 0, or the sign fill for arithmetic shifts of signed values
+        if kind == "right_arithmetic" and _signed(dt):
+            g.f.op("local.get", x)
+            push_const(g, 63 if wtype(dt) == I64 else 31, dt)
+            g.f.op(f"{p}.shr_s")
+        else:
+            push_const(g, 0, dt)
+        g.f.op("local.get", y)
+        push_const(g, bits, dt)
+        g.f.op(f"{p}.lt_u")
+        g.f.op("select")
+
+    return rule
+
+
+def _select_n(g, node, args):
+    dt, wdt = node.dtype, node.args[0].dtype
+    cases = args[1:]
+    if len(cases) == 1:
+        cases[0]()
+        return
+    if wdt == np.bool_:
+        cases[1]()
+        cases[0]()
+        args[0]()
+        g.f.op("select")
+        return
+    w = g.spill(args[0], wdt)
+    cases[-1]()
+    for k in range(len(cases) - 2, -1, -1):  # which <= k picks case k (np.choose with mode="clip")
+        prev = g.spill(None, dt)
+        cases[k]()
+        g.f.op("local.get", prev)
+        g.f.op("local.get", w)
+        push_const(g, k, wdt)
+        g.f.op(f"{prefix(wdt)}.le_{'s' if _signed(wdt) else 'u'}")
+        g.f.op("select")
+
+
+def convert(g, src: np.dtype, dst: np.dtype) -> None:
+    """Convert the value on the stack from `src` to `dst` as lax.convert_element_type does."""
+    src, dst = np.dtype(src), np.dtype(dst)
+    cs, cd = code(src), code(dst)
+    ts, td = WASM_TYPE[cs], WASM_TYPE[cd]
+    if cs == cd:
+        return
+    if dst == np.bool_:
+        push_const(g, 0, src)
+        g.f.op(f"{PREFIX[ts]}.ne")
+        return
+    if src.kind == "f" and dst.kind == "f":
+        g.f.op("f64.promote_f32" if td == F64 else "f32.demote_f64")
+        return
+    if src.kind == "f":  # NaN -> 0, saturate at the target's range, truncate
+        sign = "s" if _signed(dst) else "u"
+        g.f.op(f"{PREFIX[td]}.trunc_sat_{PREFIX[ts]}_{sign}")
+        if dst.itemsize < 4:
+            lo, hi = _limits(dst)
+            v = g.spill(None, np.dtype(np.int32))
+            for bound, cmp in ((lo, "lt_s"), (hi, "gt_s")):
+                g.f.op("i32.const", bound)
+                g.f.op("local.get", v)
+                g.f.op("local.get", v)
+                g.f.op("i32.const", bound)
+                g.f.op(f"i32.{cmp}")
+                g.f.op("select")
+                g.f.op("local.set", v)
+            g.f.op("local.get", v)
+        return
+    if dst.kind == "f":
+        sign = "s" if _signed(src) else "u"
+        g.f.op(f"{PREFIX[td]}.convert_{PREFIX[ts]}_{sign}")
+        return
+    # integer (or bool) to integer: widen, narrow, then wrap into the target's width
+    if ts == I32 and td == I64:
+        g.f.op(f"i64.extend_i32_{'s' if _signed(src) else 'u'}")
+    elif ts == I64 and td == I32:
+        g.f.op("i32.wrap_i64")
+    normalize(g, dst)
+
+
+def _convert(g, node, args):
+    args[0]()
+    convert(g, node.args[0].dtype, node.dtype)
+
+
+def _bitcast(g, node, args):
+    src, dst = node.args[0].dtype, node.dtype
+    args[0]()
+    ts, td = wtype(src), wtype(dst)
+    if ts == td:
+        return
+    g.f.op({(F32, I32): "i32.reinterpret_f32", (I32, F32): "f32.reinterpret_i32",
+            (F64, I64): "i64.reinterpret_f64", (I64, F64): "f64.reinterpret_i64"}[(ts, td)])  # fmt: skip
+
+
+def _count(op: str):
+    def rule(g, node, args):
+        dt = node.dtype
+        args[0]()
+        bits = dt.itemsize * 8
+        if bits < 32:
+            push_const(g, (1 << bits) - 1, dt)
+            g.f.op("i32.and")
+        g.f.op(f"{prefix(dt)}.{op}")
+        if op == "clz" and bits < 32:
+            g.f.op("i32.const", 32 - bits)
+            g.f.op("i32.sub")
+
+    return rule
+
+
+SCALAR = {
+    "add": _binary("add", wraps=True), "sub": _binary("sub", wraps=True), "mul": _mul, "div": _div, "rem": _rem,
+    "max": _minmax("max"), "min": _minmax("min"), "neg": _neg, "abs": _abs, "sign": _sign,
+    "floor": _unary_float("floor"), "ceil": _unary_float("ceil"), "sqrt": _unary_float("sqrt"), "round": _round,
+    "is_finite": _is_finite, "rsqrt": _rsqrt, "square": _square, "integer_pow": _integer_pow,
+    "eq": _compare("eq", "eq"), "ne": _compare("ne", "ne"), "lt": _compare("lt", "lt"), "le": _compare("le", "le"),
+    "gt": _compare("gt", "gt"), "ge": _compare("ge", "ge"),
+    "and": _bitwise("and"), "or": _bitwise("or"), "xor": _bitwise("xor"), "not": _not,
+    "shift_left": _shift("left"), "shift_right_logical": _shift("right_logical"),
+    "shift_right_arithmetic": _shift("right_arithmetic"),
+    "select_n": _select_n, "convert_element_type": _convert, "bitcast_convert_type": _bitcast,
+    "clz": _count("clz"), "population_count": _count("popcnt"),
+}  # fmt: skip
+
+FLOAT_ONLY = {"floor", "ceil", "sqrt", "round", "is_finite", "rsqrt"}
+INT_ONLY = {"and", "or", "xor", "not", "shift_left", "shift_right_logical", "shift_right_arithmetic", "clz",
+            "population_count", "rem"}  # fmt: skip
+
+
+def scalar_renders(op: str, dt: np.dtype) -> bool:
+    if op not in SCALAR or not supported(dt):
+        return False
+    if op in FLOAT_ONLY:
+        return dt.kind == "f"
+    if op in INT_ONLY:
+        if op in ("and", "or", "xor", "not"):
+            return dt.kind in "iub"
+        return dt.kind in "iu"
+    return True
+
+
+# --- vector rules (32-bit lanes; bool lanes are -1/0 masks) ---------------------------------------
+
+
+def lanes(dt: np.dtype) -> str:
+    return "f32x4" if np.dtype(dt).kind == "f" else "i32x4"
+
+
+def _v_binary(float_op: str, int_op: str | None):
+    def rule(g, node, args):
+        dt = node.args[0].dtype
+        args[0]()
+        args[1]()
+        if dt.kind == "f":
+            g.f.op(f"f32x4.{float_op}")
+        else:
+            g.f.op(int_op.format(s="s" if _signed(dt) else "u"))
+
+    return rule
+
+
+def _v_compare(float_op: str, int_op: str):
+    def rule(g, node, args):
+        dt = node.args[0].dtype
+        args[0]()
+        args[1]()
+        if dt.kind == "f":
+            g.f.op(f"f32x4.{float_op}")
+        elif dt == np.bool_:
+            g.f.op("i32x4.eq" if float_op == "eq" else "v128.xor")
+        else:
+            g.f.op(f"i32x4.{int_op.format(s='s' if _signed(dt) else 'u')}")
+
+    return rule
+
+
+def _v_logic(op: str):
+    def rule(g, node, args):
+        args[0]()
+        args[1]()
+        g.f.op(f"v128.{op}")
+
+    return rule
+
+
+def _v_unary(float_op: str | None, int_op: str | None = None):
+    def rule(g, node, args):
+        dt = node.args[0].dtype
+        args[0]()
+        g.f.op(float_op if dt.kind == "f" else int_op)
+
+    return rule
+
+
+def _v_mul(g, node, args):
+    args[0]()
+    args[1]()
+    dt = node.dtype
+    g.f.op("v128.and" if dt == np.bool_ else ("f32x4.mul" if dt.kind == "f" else "i32x4.mul"))
+
+
+def _v_not(g, node, args):
+    args[0]()
+    g.f.op("v128.not")
+
+
+def _v_select(g, node, args):
+    args[2]()
+    args[1]()
+    args[0]()
+    g.f.op("v128.bitselect")
+
+
+def _v_is_finite(g, node, args):
+    args[0]()
+    g.f.op("f32x4.abs")
+    g.splat_const(math.inf, np.dtype(np.float32))
+    g.f.op("f32x4.lt")
+
+
+def _v_rsqrt(g, node, args):
+    g.splat_const(1.0, np.dtype(np.float32))
+    args[0]()
+    g.f.op("f32x4.sqrt")
+    g.f.op("f32x4.div")
+
+
+def _v_square(g, node, args):
+    v = g.spill_vector(args[0])
+    g.f.op("local.get", v)
+    g.f.op("local.get", v)
+    g.f.op("f32x4.mul" if node.dtype.kind == "f" else "i32x4.mul")
+
+
+def _v_round(g, node, args):
+    args[0]()
+    g.f.op("f32x4.nearest")
+
+
+def _v_convert(g, node, args):
+    src, dst = node.args[0].dtype, node.dtype
+    cs, cd = code(src), code(dst)
+    args[0]()
+    if cs == cd or {cs, cd} == {"i4", "u4"}:
+        return
+    if cs == "f4" and cd in ("i4", "u4"):
+        g.f.op(f"i32x4.trunc_sat_f32x4_{'s' if cd == 'i4' else 'u'}")
+    elif cs in ("i4", "u4") and cd == "f4":
+        g.f.op(f"f32x4.convert_i32x4_{'s' if cs == 'i4' else 'u'}")
+    elif cd == "b":
+        g.splat_const(0, src)
+        g.f.op("f32x4.ne" if cs == "f4" else "i32x4.ne")
+    elif cs == "b" and cd == "f4":
+        g.splat_const(1.0, dst)
+        g.f.op("v128.and")
+    elif cs == "b":
+        g.f.op("i32x4.neg")
+    else:
+        raise AssertionError(f"vector conversion {src} -> {dst} was not planned")
+
+
+def _v_bitcast(g, node, args):
+    args[0]()
+
+
+VECTOR = {
+    "add": _v_binary("add", "i32x4.add"), "sub": _v_binary("sub", "i32x4.sub"), "mul": _v_mul,
+    "div": _v_binary("div", None), "max": _v_binary("max", "i32x4.max_{s}"), "min": _v_binary("min", "i32x4.min_{s}"),
+    "neg": _v_unary("f32x4.neg", "i32x4.neg"), "abs": _v_unary("f32x4.abs", None), "sqrt": _v_unary("f32x4.sqrt"),
+    "floor": _v_unary("f32x4.floor"), "ceil": _v_unary("f32x4.ceil"), "round": _v_round,
+    "is_finite": _v_is_finite, "rsqrt": _v_rsqrt, "square": _v_square,
+    "eq": _v_compare("eq", "eq"), "ne": _v_compare("ne", "ne"), "lt": _v_compare("lt", "lt_{s}"),
+    "le": _v_compare("le", "le_{s}"), "gt": _v_compare("gt", "gt_{s}"), "ge": _v_compare("ge", "ge_{s}"),
+    "and": _v_logic("and"), "or": _v_logic("or"), "xor": _v_logic("xor"), "not": _v_not,
+    "select_n": _v_select, "convert_element_type": _v_convert, "bitcast_convert_type": _v_bitcast,
+}  # fmt: skip
+
+
+def _half_even(node) -> bool:
+    method = node.params.get("rounding_method", 0)
+    return method in (1, "1") or str(method).endswith("EVEN")
+
+
+def vector_supported(node) -> bool:
+    """Whether `node` (lane-varying, 32-bit lanes) has a SIMD sequence; otherwise it runs lane by lane."""
+    op = node.op
+    if op not in VECTOR:
+        return False
+    dts = {np.dtype(a.dtype) for a in node.args} | {node.dtype}
+    if not dts <= VECTOR_DTYPES:
+        return False
+    dt = node.args[0].dtype
+    if op == "convert_element_type":
+        return (code(dt), code(node.dtype)) in VECTOR_CONVERSIONS
+    if op == "select_n":
+        return len(node.args) == 3 and dt == np.bool_
+    if op == "round":
+        return _half_even(node)
+    if op in ("div", "abs", "sqrt", "floor", "ceil", "is_finite", "rsqrt"):
+        return dt.kind == "f"
+    if op in ("lt", "le", "gt", "ge", "add", "sub", "max", "min", "neg", "square"):
+        return dt != np.bool_
+    if op in ("and", "or", "xor", "not"):
+        return dt.kind in "iub"
+    return True
+
+
+VECTOR_CONVERSIONS = {("f4", "i4"), ("f4", "u4"), ("i4", "f4"), ("u4", "f4"), ("f4", "b"), ("i4", "b"), ("u4", "b"),
+                      ("b", "f4"), ("b", "i4"), ("b", "u4"), ("i4", "u4"), ("u4", "i4")}  # fmt: skip
+
+
+# --- reductions ---------------------------------------------------------------------------------
+
+
+def identity(op: str, dt: np.dtype):
+    dt = np.dtype(dt)
+    if op == "add" or op == "or":
+        return 0
+    if op == "mul":
+        return 1
+    if op == "and":
+        return 1 if dt == np.bool_ else -1
+    if dt == np.bool_:
+        return 0 if op == "max" else 1
+    if dt.kind == "f":
+        return -math.inf if op == "max" else math.inf
+    lo, hi = _limits(dt)
+    return lo if op == "max" else hi
+
+
+def combine_scalar(g, op: str, dt: np.dtype, acc_local: int, push_value) -> None:
+    """acc = acc (op) value."""
+    from jaxnc._src.lowering import ir
+
+    node = ir.make(op, dt, (ir.acc(dt), ir.acc(dt)), ())
+    SCALAR[op](g, node, [lambda: g.f.op("local.get", acc_local), push_value])
+    g.f.op("local.set", acc_local)
+
+
+def combine_vector(g, op: str, dt: np.dtype) -> None:
+    """Combine the two vectors on the stack."""
+    dt = np.dtype(dt)
+    if op in ("and", "or"):
+        g.f.op(f"v128.{op}")
+    elif dt == np.bool_:
+        g.f.op("v128.or" if op in ("add", "max") else "v128.and")
+    elif dt.kind == "f":
+        g.f.op(f"f32x4.{op}")
+    elif op in ("add", "mul"):
+        g.f.op(f"i32x4.{op}")
+    else:
+        g.f.op(f"i32x4.{op}_{'s' if _signed(dt) else 'u'}")

@@ -1,0 +1,227 @@
+"""KernelBackend (tier 2): core lowers jaxprs to Programs; the backend compiles kernels and launches them.
+
+A subclass provides memory (`allocate`, `release`, `write`, `read`), says what kernels may contain
+(`renders`, `max_inputs`) and runs them (`compile_kernel`, `launch`; optionally `compile_routine`
+for native routines). Everything else — lowering, fusion, buffer planning, caching, the step
+loop, refcounted handles — lives here and is shared by every kernel backend.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from jaxnc._src import core
+from jaxnc._src.backends.base import Backend, Device, Executable
+from jaxnc._src.lowering import debug
+from jaxnc._src.lowering.kernel import Kernel, Routine
+from jaxnc._src.lowering.lower import lower_jaxpr
+from jaxnc._src.lowering.program import Alloc, Call, Free, Launch, Loop, Program
+
+
+class Storage:
+    """A device allocation shared by handles; released when its last reference goes."""
+
+    __slots__ = ("raw", "nbytes", "refs")
+
+    def __init__(self, raw: Any, nbytes: int) -> None:
+        self.raw = raw
+        self.nbytes = nbytes
+        self.refs = 1
+
+
+class KernelBuffer:
+    """The handle a KernelBackend gives core: a storage viewed as one array type."""
+
+    __slots__ = ("storage", "aval")
+
+    def __init__(self, storage: Storage, aval: core.ShapedArray) -> None:
+        self.storage = storage
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"KernelBuffer({self.aval.str_short()} @ {self.storage.raw})"
+
+
+class ProgramExecutable(Executable):
+    """A lowered program with its kernels compiled and its constants uploaded."""
+
+    def __init__(self, backend: KernelBackend, jaxpr: core.Jaxpr, program: Program) -> None:
+        self.backend = backend
+        self.program = program
+        self.in_avals = jaxpr.in_avals
+        self.out_avals = jaxpr.out_avals
+        self.nslots = max(program.avals, default=-1) + 1
+        self.consts = {s: backend._upload(a) for s, a in program.consts.items()}
+        self.steps: list[tuple] = []
+        for step in program.steps:
+            if isinstance(step, Alloc):
+                self.steps.append(("alloc", step.slot, step.nbytes))
+            elif isinstance(step, Free):
+                self.steps.append(("free", step.slot))
+            elif isinstance(step, Launch):
+                if step.kernel.size == 0:
+                    continue
+                self.steps.append(("launch", backend._kernel(step.kernel), step.ins, step.out, step.kernel))
+            elif isinstance(step, Call):
+                self.steps.append(("call", backend._routine(step.routine), step.ins, step.outs, step.routine))
+            elif isinstance(step, Loop):
+                raise NotImplementedError("Loop steps are not produced yet; scan/while run as routines")
+        self.inputs = program.inputs
+        self.outputs = program.outputs
+
+    def __del__(self) -> None:
+        try:
+            for storage in self.consts.values():
+                self.backend._decref(storage)
+        except Exception:  # noqa: BLE001 - never raise from a finalizer during interpreter shutdown
+            pass
+
+
+class KernelBackend(Backend):
+    """Base of the kernel backends (wasm, webgpu). See the module docstring for what to implement."""
+
+    max_inputs = 64
+    kernel_cache_size = 1024
+
+    # --- to implement ----------------------------------------------------------------------------
+    def renders(self, op: str, dtype: np.dtype) -> bool:
+        raise NotImplementedError
+
+    def allocate(self, nbytes: int) -> Any:
+        raise NotImplementedError
+
+    def release(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    def write(self, raw: Any, array: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def read(self, raw: Any, aval: core.ShapedArray) -> np.ndarray:
+        """A host copy of the array stored at `raw`."""
+        raise NotImplementedError
+
+    def compile_kernel(self, kernel: Kernel) -> Any:
+        raise NotImplementedError
+
+    def launch(self, executable: Any, ins: Sequence[Any], out: Any) -> None:
+        raise NotImplementedError
+
+    def compile_routine(self, routine: Routine) -> Any | None:
+        """A native implementation of `routine`, or None to run its NumPy reference on the host."""
+        return None
+
+    def launch_routine(self, executable: Any, ins: Sequence[Any], outs: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    # --- memory: the core protocol over the subclass's allocations --------------------------------
+    def _upload(self, array: np.ndarray) -> Storage:
+        array = np.ascontiguousarray(array)
+        storage = Storage(self.allocate(array.nbytes), array.nbytes)
+        if array.nbytes:
+            self.write(storage.raw, array)
+        return storage
+
+    def _decref(self, storage: Storage) -> None:
+        storage.refs -= 1
+        if storage.refs == 0:
+            self.release(storage.raw)
+
+    def put(self, array: np.ndarray, device: Device) -> KernelBuffer:
+        aval = core.ShapedArray(array.shape, array.dtype)
+        return KernelBuffer(self._upload(array), aval)
+
+    def get(self, handle: KernelBuffer) -> np.ndarray:
+        out = self.read(handle.storage.raw, handle.aval)
+        out.flags.writeable = False
+        return out
+
+    def free(self, handle: KernelBuffer) -> None:
+        self._decref(handle.storage)
+
+    # --- compilation ----------------------------------------------------------------------------
+    @property
+    def _kernels(self) -> collections.OrderedDict:
+        cache = self.__dict__.get("_kernel_lru")
+        if cache is None:
+            cache = self.__dict__["_kernel_lru"] = collections.OrderedDict()
+        return cache
+
+    def _kernel(self, kernel: Kernel) -> Any:
+        """The compiled kernel, from an LRU cache keyed by the kernel's structure."""
+        cache, key = self._kernels, kernel.key
+        exe = cache.get(key)
+        if exe is not None:
+            cache.move_to_end(key)
+            return exe
+        exe = cache[key] = self.compile_kernel(kernel)
+        if len(cache) > self.kernel_cache_size:
+            cache.popitem(last=False)
+        return exe
+
+    def _routine(self, routine: Routine) -> Any:
+        return self.compile_routine(routine)
+
+    def lower(self, jaxpr: core.Jaxpr) -> Program:
+        return lower_jaxpr(jaxpr, self)
+
+    def compile(self, jaxpr: core.Jaxpr) -> ProgramExecutable:
+        if jaxpr.constvars:
+            raise ValueError("compile() takes a closure-converted jaxpr (no constvars)")
+        program = self.lower(jaxpr)
+        debug.show_program(self.name, jaxpr, program)
+        return ProgramExecutable(self, jaxpr, program)
+
+    def clear_caches(self) -> None:
+        super().clear_caches()
+        self._kernels.clear()
+
+    # --- execution ------------------------------------------------------------------------------
+    def run(self, exe: ProgramExecutable, handles: Sequence[KernelBuffer], device: Device) -> list[KernelBuffer]:
+        env: list[Any] = [None] * exe.nslots
+        for s, h in zip(exe.inputs, handles, strict=True):
+            env[s] = h.storage
+        for s, storage in exe.consts.items():
+            env[s] = storage
+        timing = debug.level() >= 4
+        for step in exe.steps:
+            t0 = time.perf_counter() if timing else 0.0
+            op = step[0]
+            if op == "launch":
+                self.launch(step[1], [env[s].raw for s in step[2]], env[step[3]].raw)
+            elif op == "alloc":
+                env[step[1]] = Storage(self.allocate(step[2]), step[2])
+            elif op == "free":
+                self._decref(env[step[1]])
+            else:
+                self._call(step[1], step[4], [env[s] for s in step[2]], [env[s] for s in step[3]])
+            if timing:
+                what = step[4].name if op in ("launch", "call") else f"{op} %{step[1]}"
+                debug.emit(f"[jaxnc {self.name}] {what}: {(time.perf_counter() - t0) * 1e6:.1f} µs")
+        return self._outputs(exe, env)
+
+    def _call(self, native: Any, routine: Routine, ins: list[Storage], outs: list[Storage]) -> None:
+        if native is not None:
+            self.launch_routine(native, [s.raw for s in ins], [s.raw for s in outs])
+            return
+        args = [self.read(s.raw, a) for s, a in zip(ins, routine.in_avals, strict=True)]
+        results = routine.reference(*args)
+        for storage, value, aval in zip(outs, results, routine.out_avals, strict=True):
+            if aval.size:
+                self.write(storage.raw, np.ascontiguousarray(value, dtype=aval.dtype))
+
+    def _outputs(self, exe: ProgramExecutable, env: list) -> list[KernelBuffer]:
+        handed: set[int] = set()
+        owned_by_caller = set(exe.inputs) | set(exe.consts)
+        out = []
+        for s, aval in zip(exe.outputs, exe.out_avals, strict=True):
+            storage = env[s]
+            if s in owned_by_caller or s in handed:
+                storage.refs += 1  # the output shares a buffer that someone else also owns
+            handed.add(s)
+            out.append(KernelBuffer(storage, aval))
+        return out
