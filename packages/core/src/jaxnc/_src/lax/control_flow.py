@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from jaxnc._src import core, dtypes
+from jaxnc._src.backends.interpret import codegen, compile_function
 from jaxnc._src.core import Primitive, ShapedArray, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
 from jaxnc._src.interpreters import partial_eval as pe
@@ -83,59 +84,15 @@ class _Reference:
         return prim.impl
 
 
-_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*"}
-
-
-def _codegen(closed: core.ClosedJaxpr, header: str, pre: list[str], post: list[str], names: dict, indent: str,
-             ns: dict, scalars: bool = False) -> str:
-    """Python source running the jaxpr's equations as straight-line calls to the reference impls.
-
-    With `scalars`, rank-0 values may stay NumPy scalars between equations (they behave as 0-d arrays
-    and are ~10x cheaper to operate on); the caller converts what leaves the generated code."""
-    j = closed.jaxpr
-    lines = [header, *pre]
-    for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
-        ns[f"_c{k}"] = np.asarray(c)
-        names[v] = f"_c{k}"
-
-    def ref(a) -> str:
-        if type(a) is core.Literal:
-            key = f"_l{len(ns)}"
-            ns[key] = np.asarray(a.val, a.aval.dtype)
-            return key
-        return names[a]
-
-    for e, eqn in enumerate(j.eqns):
-        ns[f"_f{e}"], ns[f"_p{e}"] = _Reference.impl_for(eqn.primitive), eqn.params
-        outs = []
-        for v in eqn.outvars:
-            names[v] = f"v{len(names)}"
-            outs.append(names[v])
-            ns[f"_d{names[v]}"] = v.aval.dtype
-        op = _OPERATORS.get(ns[f"_f{e}"]) if scalars and not eqn.params and len(eqn.inputs) == 2 else None
-        if op is not None:  # NB: same result as the ufunc on same-dtype operands, without ufunc dispatch on scalars
-            call = f"{ref(eqn.inputs[0])} {op} {ref(eqn.inputs[1])}"
-        else:
-            call = f"_f{e}({', '.join([*(ref(a) for a in eqn.inputs), f'**_p{e}'])})"
-        target = (", ".join(outs) + ("," if len(outs) == 1 else "")) if eqn.primitive.multiple_results else outs[0]
-        lines.append(f"{indent}{target} = {call}")
-        for o in outs:  # impls return NumPy values; pin them to exactly the abstract dtype (NumPy may widen)
-            check = f"{o}.dtype != _d{o}" if scalars else f"{o}.__class__ is not _nd or {o}.dtype != _d{o}"
-            lines.append(f"{indent}if {check}: {o} = _asarray({o}, _d{o})")
-    lines += [line.format(*[ref(v) for v in j.outvars]) for line in post]
-    return "\n".join(lines)
+def _codegen(closed, header, pre, post, names, indent, ns, scalars=False):
+    return codegen(closed, header, pre, post, names, indent, ns, _Reference.impl_for, scalars)
 
 
 def _compiled_fn(closed: core.ClosedJaxpr) -> Callable:
     """The jaxpr as a Python function of NumPy arrays returning a list (compiled once, cached)."""
     fn = closed._cache.get("codegen_fn")
     if fn is None:
-        ns: dict = {"_nd": np.ndarray, "_asarray": np.asarray}
-        args = [f"a{k}" for k in range(len(closed.jaxpr.invars))]
-        names = dict(zip(closed.jaxpr.invars, args, strict=True))
-        ret = "    return [" + ", ".join(f"{{{k}}}" for k in range(len(closed.jaxpr.outvars))) + "]"
-        exec(_codegen(closed, f"def fn({', '.join(args)}):", [], [ret], names, "    ", ns), ns)
-        fn = closed._cache["codegen_fn"] = ns["fn"]
+        fn = closed._cache["codegen_fn"] = compile_function(closed, _Reference.impl_for)
     return fn
 
 

@@ -1174,6 +1174,11 @@ dot_general_p = Primitive("dot_general")
 @dot_general_p.def_impl
 def _dot_general_impl(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
+    if not lb and lc == (lhs.ndim - 1,) and rc == (0,) and lhs.ndim <= 2 and rhs.ndim <= 2 and lhs.dtype.kind in "fc":
+        # the common matrix/vector products: straight to BLAS (np.dot), no transposes or reshapes
+        if lhs.dtype not in (dtypes.bfloat16, dtypes.float16):
+            out = np.dot(lhs, rhs)
+            return out if preferred_element_type is None else out.astype(preferred_element_type)
     lf = _remaining(range(lhs.ndim), lc, lb)
     rf = _remaining(range(rhs.ndim), rc, rb)
     out_dtype = np.dtype(preferred_element_type) if preferred_element_type is not None else lhs.dtype
