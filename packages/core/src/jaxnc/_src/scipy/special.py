@@ -75,6 +75,7 @@ psi = digamma
 def polygamma(n, x):
     """The n-th derivative of digamma."""
     n, x = _float(n, x)
+    n, x = jnp.broadcast_arrays(n, x)
     return lax_special.polygamma(n, x)
 
 
