@@ -44,8 +44,8 @@ def sinc(x, /):
 
     Example:
       >>> import jaxnc.numpy as jnp
-      >>> jnp.sinc(jnp.array([0.0, 1.0])).round(6).tolist()
-      [1.0, 0.0]
+      >>> jnp.sinc(jnp.array([0.0, 0.5])).round(6).tolist()
+      [1.0, 0.63662]
     """
     (x,) = jnp.promote_dtypes_inexact(x)
     zero = jnp.equal(x, 0)
