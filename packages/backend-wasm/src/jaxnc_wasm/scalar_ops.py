@@ -666,6 +666,15 @@ def _v_convert(g, node, args):
         raise AssertionError(f"vector conversion {src} -> {dst} was not planned")
 
 
+def _v_shift(op: str):
+    def rule(g, node, args):
+        args[0]()
+        g.f.op("i32.const", int(node.args[1].arg))
+        g.f.op(op.format(s="s" if _signed(node.dtype) else "u"))
+
+    return rule
+
+
 def _v_bitcast(g, node, args):
     args[0]()
 
@@ -680,6 +689,8 @@ VECTOR = {
     "le": _v_compare("le", "le_{s}"), "gt": _v_compare("gt", "gt_{s}"), "ge": _v_compare("ge", "ge_{s}"),
     "and": _v_logic("and"), "or": _v_logic("or"), "xor": _v_logic("xor"), "not": _v_not,
     "select_n": _v_select, "convert_element_type": _v_convert, "bitcast_convert_type": _v_bitcast,
+    "shift_left": _v_shift("i32x4.shl"), "shift_right_arithmetic": _v_shift("i32x4.shr_{s}"),
+    "shift_right_logical": _v_shift("i32x4.shr_u"),
 }  # fmt: skip
 
 
@@ -709,6 +720,9 @@ def vector_supported(node) -> bool:
         return dt != np.bool_
     if op in ("and", "or", "xor", "not"):
         return dt.kind in "iub"
+    if op.startswith("shift_"):  # SIMD shifts take one amount for all lanes
+        amount = node.args[1]
+        return dt.itemsize == 4 and dt.kind in "iu" and amount.op == "const" and 0 <= amount.arg < 32
     return True
 
 

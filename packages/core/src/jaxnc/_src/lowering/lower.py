@@ -84,12 +84,12 @@ def eqn_kind(eqn: core.JaxprEqn, caps: Capabilities) -> str:
     name = eqn.primitive.name
     if kind == "elementwise":
         params = tuple(sorted(eqn.params.items()))
-        in_dtype = eqn.inputs[-1].aval.dtype if name == "select_n" else eqn.inputs[0].aval.dtype
         try:
-            ok = renderable(caps, name, in_dtype, params)
-        except TypeError:  # unhashable params
-            ok = False
-        return kind if ok else "routine"
+            hash(params)
+        except TypeError:
+            return "routine"  # params that cannot key a kernel
+        in_dtype = eqn.inputs[-1].aval.dtype if name == "select_n" else eqn.inputs[0].aval.dtype
+        return kind if renderable(caps, name, in_dtype, params) else "routine"
     if kind == "reduce":
         if name == "dot_general":
             dt = eqn.outvars[0].aval.dtype
