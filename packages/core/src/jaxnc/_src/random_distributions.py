@@ -19,7 +19,16 @@ from jaxnc._src.lax import sorting as lax_sorting
 from jaxnc._src.lax import special as lax_special
 from jaxnc._src.numpy import lax_numpy as jnp
 from jaxnc._src.random import (
-    _check_key, _float_dtype, _random_bits, bernoulli, exponential, gumbel, normal, randint, split, uniform,
+    _check_key,
+    _float_dtype,
+    _random_bits,
+    bernoulli,
+    exponential,
+    gumbel,
+    normal,
+    randint,
+    split,
+    uniform,
 )  # fmt: skip
 
 

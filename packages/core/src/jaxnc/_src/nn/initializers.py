@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from jaxnc._src import dtypes
 from jaxnc._src import random as jrandom
 from jaxnc._src.numpy import lax_numpy as jnp

@@ -8,8 +8,7 @@ import numpy as np
 
 from jaxnc._src import dtypes
 from jaxnc._src.core import get_aval
-from jaxnc._src.lax import convolution
-from jaxnc._src.lax import lax
+from jaxnc._src.lax import convolution, lax
 from jaxnc._src.numpy import lax_numpy as jnp
 from jaxnc._src.numpy import sorting
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -1335,7 +1334,7 @@ def diag(v, k=0):
 
 
 def _is_basic_index(i) -> bool:
-    return i is None or i is Ellipsis or isinstance(i, (builtins.slice, builtins.int, np.integer)) and not isinstance(i, builtins.bool)
+    return i is None or i is Ellipsis or (isinstance(i, (builtins.slice, builtins.int, np.integer)) and not isinstance(i, builtins.bool))
 
 
 def _expand_ellipsis(idx: tuple, nd: int) -> tuple:

@@ -10,7 +10,6 @@ import numpy as np
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, get_aval
 from jaxnc._src.interpreters.batching import bdim_at_front
-from jaxnc._src.lax import lax
 from jaxnc._src.lax import linalg as lax_linalg
 from jaxnc._src.numpy import lax_numpy as jnp
 

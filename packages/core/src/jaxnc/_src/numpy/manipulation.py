@@ -217,7 +217,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     def fn(x):
         return func1d(x, *args, **kwargs)
 
-    for i in range(1, nd - axis):
+    for _ in range(1, nd - axis):
         fn = api.vmap(fn, in_axes=-1, out_axes=-1)
     for _ in range(axis):
         fn = api.vmap(fn, in_axes=0, out_axes=0)
