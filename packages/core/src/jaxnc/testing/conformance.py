@@ -203,6 +203,7 @@ def _cases() -> list[OpCase]:
         ),  # fmt: skip
     ]
     cases += _lax_cases(lax)
+    cases += _breadth_cases()
     return cases
 
 
@@ -268,6 +269,44 @@ def _lax_cases(lax) -> list[OpCase]:
         ),  # fmt: skip
         OpCase("lax_lgamma", lax.lgamma, lambda x: np.vectorize(math.lgamma)(x), ((3, 4),), ("positive",), rtol=1e-5),
         OpCase("lax_digamma", lax.digamma, _np_digamma, ((3, 4),), ("positive",), rtol=1e-4, atol=1e-5),
+    ]
+
+
+def _breadth_cases() -> list[OpCase]:
+    """Rows for the jnp/nn breadth (sorting, statistics, shape, linalg, fft): tiny shapes, NumPy oracles."""
+    import jaxnc.nn as nn
+    import jaxnc.numpy as jnp
+
+    S = (3, 4)  # noqa: N806
+    eye3 = 4 * np.eye(3, dtype=np.float32)
+    return [
+        OpCase("sort", lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1), (S,), dtypes=NUMERIC),
+        OpCase("argsort", lambda x: jnp.argsort(x, axis=0), lambda x: np.argsort(x, axis=0, kind="stable"), (S,),
+               dtypes=NUMERIC, grad=False),  # fmt: skip
+        OpCase("median", lambda x: jnp.median(x, axis=1), lambda x: np.median(x, axis=1), (S,)),
+        OpCase("quantile", lambda x: jnp.quantile(x, 0.3, axis=0), lambda x: np.quantile(x, 0.3, axis=0), (S,)),
+        OpCase("nanmean", lambda x: jnp.nanmean(x, axis=1), lambda x: np.nanmean(x, axis=1), (S,)),
+        OpCase("searchsorted", lambda x: jnp.searchsorted(jnp.sort(x), x), lambda x: np.searchsorted(np.sort(x), x), ((6,),),
+               grad=False),  # fmt: skip
+        OpCase("pad_reflect", lambda x: jnp.pad(x, ((2, 1), (3, 0)), mode="reflect"),
+               lambda x: np.pad(x, ((2, 1), (3, 0)), mode="reflect"), (S,), dtypes=NUMERIC),  # fmt: skip
+        OpCase("rot90", lambda x: jnp.rot90(x), np.rot90, (S,), dtypes=NUMERIC),
+        OpCase("diff", lambda x: jnp.diff(x, axis=1), lambda x: np.diff(x, axis=1), (S,), dtypes=NUMERIC),
+        OpCase("nancumsum", lambda x: jnp.nancumsum(x, axis=0), lambda x: np.nancumsum(x, axis=0), (S,)),
+        OpCase("convolve", jnp.convolve, np.convolve, ((6,), (3,)), rtol=1e-4, atol=1e-5),
+        OpCase("interp", lambda x: jnp.interp(x, jnp.arange(-2.0, 3.0), jnp.arange(5.0) ** 2),
+               lambda x: np.interp(x, np.arange(-2.0, 3.0), np.arange(5.0) ** 2), (S,), rtol=1e-4, atol=1e-5),  # fmt: skip
+        OpCase("einsum3", lambda a, b, c: jnp.einsum("ij,jk,kl->il", a, b, c),
+               lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c), ((2, 3), (3, 4), (4, 2)), rtol=1e-4, atol=1e-5),  # fmt: skip
+        OpCase("kron", jnp.kron, np.kron, ((2, 2), (2, 3)), dtypes=NUMERIC),
+        OpCase("linalg_solve", lambda a, b: jnp.linalg.solve(a + eye3, b), lambda a, b: np.linalg.solve(a + eye3, b),
+               ((3, 3), (3, 2)), rtol=1e-4, atol=1e-5),  # fmt: skip
+        OpCase("linalg_det", lambda a: jnp.linalg.det(a + eye3), lambda a: np.linalg.det(a + eye3), ((3, 3),), rtol=1e-4),
+        OpCase("linalg_norm", lambda x: jnp.linalg.norm(x, axis=1), lambda x: np.linalg.norm(x, axis=1), (S,)),
+        OpCase("fft_rfft_abs", lambda x: jnp.abs(jnp.fft.rfft(x)), lambda x: np.abs(np.fft.rfft(x)), (S,), rtol=1e-4,
+               atol=1e-5),  # fmt: skip
+        OpCase("mish", nn.mish, lambda x: x * np.tanh(np.logaddexp(x, 0)), (S,)),
+        OpCase("squareplus", nn.squareplus, lambda x: (x + np.sqrt(x * x + 4)) / 2, (S,)),
     ]
 
 
