@@ -18,6 +18,7 @@ from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
 from jaxnc_wasm import scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module
+from jaxnc_wasm.matmul import match_matmul, matmul_module
 from jaxnc_wasm.runtime import Runtime
 from jaxnc_wasm.threads import ThreadPool
 
@@ -89,14 +90,20 @@ class WasmBackend(KernelBackend):
 
     # --- kernels --------------------------------------------------------------------------------
     def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
-        listing = debug.level() >= 3
-        wasm, vectorized, text = compile_kernel_module(kernel, listing)
+        nparams = len(kernel.in_dtypes) + 3
+        spec = match_matmul(kernel)
+        if spec is not None:
+            wasm, vectorized, text, align = matmul_module(spec, nparams), "matmul 4x8", None, 4
+            debug.show_code(self.name, kernel, f";; blocked SIMD matmul {spec}")
+        else:
+            listing = debug.level() >= 3
+            wasm, vectorized, text = compile_kernel_module(kernel, listing)
+            align = 4 if vectorized == "out" and len(kernel.shape) == 1 else 1
         if text is not None:
             debug.show_code(self.name, kernel, f";; vectorized: {vectorized}\n{text}")
         module = self.runtime.compile(wasm)
         rows = kernel.shape[0] if kernel.shape else 1
-        align = 4 if vectorized == "out" and len(kernel.shape) == 1 else 1
-        return CompiledKernel(module, len(kernel.in_dtypes) + 3, rows, align, kernel.work(), vectorized, kernel.name)
+        return CompiledKernel(module, nparams, rows, align, kernel.work(), vectorized, kernel.name)
 
     def launch(self, exe: CompiledKernel, ins: Sequence[int], out: int) -> None:
         args = (*ins, out)
