@@ -457,7 +457,7 @@ def convert(g, src: np.dtype, dst: np.dtype) -> None:
         g.f.op("f64.promote_f32" if td == F64 else "f32.demote_f64")
         return
     if src.kind == "f":  # NaN -> 0, saturate at the target's range, truncate
-        sign = "s" if _signed(dst) else "u"
+        sign = "s" if _signed(dst) or dst.itemsize < 4 else "u"  # narrow targets clamp an i32 below
         g.f.op(f"{PREFIX[td]}.trunc_sat_{PREFIX[ts]}_{sign}")
         if dst.itemsize < 4:
             lo, hi = _limits(dst)

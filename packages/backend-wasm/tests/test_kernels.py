@@ -1,0 +1,128 @@
+"""wasm-specific behaviour: guarded traps, SIMD/scalar agreement, threads, matmul path, allocator, dumps."""
+
+from __future__ import annotations
+
+import jaxnc
+import jaxnc.lax as lax
+import jaxnc.numpy as jnp
+import numpy as np
+import pytest
+from jaxnc_wasm.allocator import Allocator, size_class
+from jaxnc_wasm.backend import WasmBackend
+
+
+def _wasm():
+    return jaxnc.devices("wasm")[0]
+
+
+def _both(f, *args):
+    """f on wasm (jit) and on cpu, as NumPy arrays."""
+    got = np.asarray(jaxnc.jit(f)(*[jaxnc.device_put(a, _wasm()) for a in args]))
+    want = np.asarray(f(*[jaxnc.device_put(a, jaxnc.devices("cpu")[0]) for a in args]))
+    return got, want
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int8, np.uint8, np.uint32, np.int64])
+def test_integer_division_never_traps(dtype):
+    info = np.iinfo(dtype)
+    x = np.array([7, -7, 0, info.min, info.max, info.min, 5, 3] * 2).astype(dtype)
+    y = np.array([0, 0, 0, -1, 0, 1, 2, -3] * 2).astype(dtype)
+    for op in (lax.div, lax.rem):
+        got, want = _both(op, x, y)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int8, np.uint8, np.uint32, np.int64, np.bool_])
+def test_float_to_int_never_traps(dtype):
+    x = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 1e20, 2.7, -2.7, 255.9, -129.5, 0.0, -0.0], np.float32)
+    got, want = _both(lambda v: v.astype(dtype), x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_nan_semantics_of_min_max():
+    x = np.array([1.0, np.nan, -np.inf, 2.0, np.nan, 0.0, 5.0, -1.0, 3.0], np.float32)
+    y = np.array([np.nan, 1.0, 0.0, 3.0, np.nan, -0.0, 1.0, 2.0, 3.0], np.float32)
+    for f in (jnp.maximum, jnp.minimum):
+        got, want = _both(f, x, y)
+        np.testing.assert_array_equal(got, want)
+    for f in (jnp.max, jnp.min):
+        got, want = _both(f, x)
+        np.testing.assert_array_equal(got, want)
+        got, want = _both(lambda v, f=f: f(v.reshape(3, 3), axis=0), x)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 17, 1000])
+def test_simd_and_scalar_tails_agree(n):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((3, n)).astype(np.float32)
+    i = rng.integers(-9, 9, (3, n)).astype(np.int32)
+    for f in (lambda x, i: jnp.where(x > 0, x * 2, i.astype(jnp.float32)),
+              lambda x, i: jnp.sum(x * x, axis=1) + jnp.sum(i, axis=1).astype(jnp.float32),
+              lambda x, i: (i * 3 - jnp.abs(i)) // 2 + (x < 0.5),
+              lambda x, i: jnp.exp(x) + jnp.sum(x, axis=0)):  # fmt: skip
+        got, want = _both(f, x, i)
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
+
+
+def test_matmul_kernel_is_used_and_correct():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((64, 96)).astype(np.float32)
+    b = rng.standard_normal((96, 40)).astype(np.float32)
+    backend = _wasm().backend
+    got, want = _both(lambda a, b: a.T.T @ b, a, b)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert any(k.vectorized == "matmul 4x8" for k in backend._kernels.values())
+    got, want = _both(lambda a, b: b.T @ a.T, a, b)  # A read transposed
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_threads_split_big_kernels():
+    backend = WasmBackend(threads=2)
+    dev = backend.devices[0]
+    x = np.random.default_rng(0).standard_normal(1 << 19).astype(np.float32)
+    from jaxnc._src.interpreters.partial_eval import convert_constvars
+
+    closed = jaxnc.make_jaxpr(lambda v: jnp.sqrt(jnp.abs(v)) * 3 + 1)(x)
+    exe = backend.compile(convert_constvars(closed.jaxpr))
+    (out,) = backend.run(exe, [backend.put(x, dev)], dev)
+    np.testing.assert_allclose(backend.get(out), np.sqrt(np.abs(x)) * 3 + 1, rtol=1e-6)
+    (k,) = backend._kernels.values()
+    assert k.work >= 1 << 18 and backend.pool is not None
+
+
+def test_allocator_reuses_and_reports_out_of_memory():
+    limit = 1 << 20
+    alloc = Allocator(lambda end: end <= limit)
+    a = alloc.alloc(100)
+    b = alloc.alloc(100)
+    assert a % 64 == 0 and b % 64 == 0 and a != b and size_class(100) == 128
+    alloc.free(a)
+    assert alloc.alloc(120) == a  # same class, reused
+    with pytest.raises(MemoryError, match="out of memory: cannot allocate 2000000 bytes"):
+        alloc.alloc(2_000_000)
+    with pytest.raises(ValueError, match="double free"):
+        alloc.free(12345)
+
+
+def test_too_big_for_memory32_is_a_python_error():
+    backend = _wasm().backend
+    with pytest.raises(MemoryError, match="memory32"):
+        backend.allocate(5 << 30)
+
+
+def test_debug_dump_shows_every_stage(capsys):
+    jaxnc.config.update("jaxnc_debug", 3)
+    try:
+        backend = WasmBackend(threads=1)
+        dev = backend.devices[0]
+        from jaxnc._src.interpreters.partial_eval import convert_constvars
+
+        closed = jaxnc.make_jaxpr(lambda v: jnp.sum(v * 2, axis=0))(np.ones((4, 8), np.float32))
+        exe = backend.compile(convert_constvars(closed.jaxpr))
+        (out,) = backend.run(exe, [backend.put(np.ones((4, 8), np.float32), dev)], dev)
+        np.testing.assert_array_equal(backend.get(out), np.full(8, 8, np.float32))
+    finally:
+        jaxnc.config.update("jaxnc_debug", 0)
+    err = capsys.readouterr().err
+    assert "reduce_sum" in err and "program:" in err and "acc:float32" in err and "v128.load" in err
