@@ -1,0 +1,48 @@
+"""Random ops through jaxnc.random, keyed by the node's `seed` attribute (0 when absent)."""
+
+from __future__ import annotations
+
+import jaxnc.numpy as jnp
+import jaxnc.random as jrandom
+import numpy as np
+
+from ..dtypes import device_dtype, np_dtype
+from .registry import op
+
+
+def _key(node):
+    return jrandom.PRNGKey(int(node.attr("seed", 0.0)))
+
+
+def _like_dtype(node, like):
+    return device_dtype(np_dtype(node.attr("dtype"))) if node.has_attr("dtype") else like.dtype
+
+
+@op("RandomNormal", "RandomNormalLike")
+def _random_normal(node, like=None):
+    shape = tuple(node.attr("shape")) if like is None else tuple(like.shape)
+    dt = device_dtype(np_dtype(node.attr("dtype", 1))) if like is None else _like_dtype(node, like)
+    z = jrandom.normal(_key(node), shape, jnp.float32)
+    return (z * node.attr("scale", 1.0) + node.attr("mean", 0.0)).astype(dt)
+
+
+@op("RandomUniform", "RandomUniformLike")
+def _random_uniform(node, like=None):
+    shape = tuple(node.attr("shape")) if like is None else tuple(like.shape)
+    dt = device_dtype(np_dtype(node.attr("dtype", 1))) if like is None else _like_dtype(node, like)
+    u = jrandom.uniform(_key(node), shape, jnp.float32, node.attr("low", 0.0), node.attr("high", 1.0))
+    return u.astype(dt)
+
+
+@op("Bernoulli")
+def _bernoulli(node, p):
+    dt = _like_dtype(node, p)
+    return (jrandom.uniform(_key(node), tuple(p.shape), jnp.float32) < p).astype(dt)
+
+
+@op("Multinomial")
+def _multinomial(node, logits):
+    n = node.attr("sample_size", 1)
+    dt = device_dtype(np_dtype(node.attr("dtype", 6)))
+    s = jrandom.categorical(_key(node), logits[:, None, :], axis=-1, shape=(logits.shape[0], n))
+    return s.astype(dt) if np.dtype(dt) != s.dtype else s
