@@ -96,7 +96,7 @@ FFT_ROWS = [
     ("ihfft", lambda x: jnp.fft.ihfft(x[0]), lambda x: np.fft.ihfft(x[0])),
     ("fft2", lambda x: jnp.fft.fft2(x), lambda x: np.fft.fft2(x)),
     ("ifftn_axes", lambda x: jnp.fft.ifftn(x, axes=(0,)), lambda x: np.fft.ifftn(x, axes=(0,))),
-    ("rfftn_s", lambda x: jnp.fft.rfftn(x, s=(4, 6)), lambda x: np.fft.rfftn(x, s=(4, 6))),
+    ("rfftn_s", lambda x: jnp.fft.rfftn(x, s=(4, 6)), lambda x: np.fft.rfftn(x, s=(4, 6), axes=(0, 1))),
     ("irfft2", lambda x: jnp.fft.irfft2(jnp.fft.rfft2(x), s=x.shape), lambda x: np.fft.irfft2(np.fft.rfft2(x), s=x.shape)),
     ("fftshift", lambda x: jnp.fft.fftshift(x), lambda x: np.fft.fftshift(x)),
     ("ifftshift", lambda x: jnp.fft.ifftshift(x, axes=1), lambda x: np.fft.ifftshift(x, axes=1)),
