@@ -35,6 +35,7 @@ class CompiledKernel:
     work: int
     vectorized: str
     name: str
+    functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
 
 
 def default_threads() -> int:
@@ -110,7 +111,10 @@ class WasmBackend(KernelBackend):
         if self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.rows > 1:
             self.pool.run(exe, args, _chunks(exe.rows, self.threads, exe.row_align))
             return
-        self.runtime.function(exe.module, "kernel", exe.nparams)(*args, 0, exe.rows)
+        fn = exe.functions.get(threading.get_ident())
+        if fn is None:
+            fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
+        fn(*args, 0, exe.rows)
 
     def memory_stats(self) -> dict:
         return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}

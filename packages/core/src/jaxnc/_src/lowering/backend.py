@@ -60,9 +60,9 @@ class ProgramExecutable(Executable):
         self.steps: list[tuple] = []
         for step in program.steps:
             if isinstance(step, Alloc):
-                self.steps.append(("alloc", step.slot, step.nbytes))
+                self.steps.append(("alloc", step.slot, step.nbytes, None, None))
             elif isinstance(step, Free):
-                self.steps.append(("free", step.slot))
+                self.steps.append(("free", step.slot, None, None, None))
             elif isinstance(step, Launch):
                 if step.kernel.size == 0:
                     continue
@@ -73,6 +73,13 @@ class ProgramExecutable(Executable):
                 raise NotImplementedError("Loop steps are not produced yet; scan/while run as routines")
         self.inputs = program.inputs
         self.outputs = program.outputs
+        self.env_template: list[Any] = [None] * self.nslots
+        for s, storage in self.consts.items():
+            self.env_template[s] = storage
+        owned = set(self.inputs) | set(self.consts)
+        self.output_plan = []
+        for i, (s, aval) in enumerate(zip(self.outputs, self.out_avals, strict=True)):
+            self.output_plan.append((s, aval, s in owned or s in self.outputs[:i]))
 
     def __del__(self) -> None:
         try:
@@ -182,27 +189,37 @@ class KernelBackend(Backend):
 
     # --- execution ------------------------------------------------------------------------------
     def run(self, exe: ProgramExecutable, handles: Sequence[KernelBuffer], device: Device) -> list[KernelBuffer]:
-        env: list[Any] = [None] * exe.nslots
-        for s, h in zip(exe.inputs, handles, strict=True):
+        env = exe.env_template.copy()  # constants already in place
+        for s, h in zip(exe.inputs, handles):  # noqa: B905 - arity was checked when the jaxpr was traced
             env[s] = h.storage
-        for s, storage in exe.consts.items():
-            env[s] = storage
-        timing = debug.level() >= 4
-        for step in exe.steps:
-            t0 = time.perf_counter() if timing else 0.0
-            op = step[0]
-            if op == "launch":
-                self.launch(step[1], [env[s].raw for s in step[2]], env[step[3]].raw)
-            elif op == "alloc":
-                env[step[1]] = Storage(self.allocate(step[2]), step[2])
-            elif op == "free":
-                self._decref(env[step[1]])
-            else:
-                self._call(step[1], step[4], [env[s] for s in step[2]], [env[s] for s in step[3]])
-            if timing:
-                what = step[4].name if op in ("launch", "call") else f"{op} %{step[1]}"
-                debug.emit(f"[jaxnc {self.name}] {what}: {(time.perf_counter() - t0) * 1e6:.1f} µs")
+        if debug.level() >= 4:
+            self._run_timed(exe, env)
+        else:
+            launch, allocate = self.launch, self.allocate
+            for op, a, b, c, d in exe.steps:
+                if op == "launch":
+                    launch(a, [env[s].raw for s in b], env[c].raw)
+                elif op == "alloc":
+                    env[a] = Storage(allocate(b), b)
+                elif op == "free":
+                    self._decref(env[a])
+                else:
+                    self._call(a, d, [env[s] for s in b], [env[s] for s in c])
         return self._outputs(exe, env)
+
+    def _run_timed(self, exe: ProgramExecutable, env: list) -> None:
+        for op, a, b, c, d in exe.steps:
+            t0 = time.perf_counter()
+            if op == "launch":
+                self.launch(a, [env[s].raw for s in b], env[c].raw)
+            elif op == "alloc":
+                env[a] = Storage(self.allocate(b), b)
+            elif op == "free":
+                self._decref(env[a])
+            else:
+                self._call(a, d, [env[s] for s in b], [env[s] for s in c])
+            what = d.name if op in ("launch", "call") else f"{op} %{a}"
+            debug.emit(f"[jaxnc {self.name}] {what}: {(time.perf_counter() - t0) * 1e6:.1f} µs")
 
     def _call(self, native: Any, routine: Routine, ins: list[Storage], outs: list[Storage]) -> None:
         if native is not None:
@@ -215,13 +232,10 @@ class KernelBackend(Backend):
                 self.write(storage.raw, np.ascontiguousarray(value, dtype=aval.dtype))
 
     def _outputs(self, exe: ProgramExecutable, env: list) -> list[KernelBuffer]:
-        handed: set[int] = set()
-        owned_by_caller = set(exe.inputs) | set(exe.consts)
         out = []
-        for s, aval in zip(exe.outputs, exe.out_avals, strict=True):
+        for s, aval, shared in exe.output_plan:
             storage = env[s]
-            if s in owned_by_caller or s in handed:
-                storage.refs += 1  # the output shares a buffer that someone else also owns
-            handed.add(s)
+            if shared:
+                storage.refs += 1  # the output shares a buffer that the caller, the program or another output owns
             out.append(KernelBuffer(storage, aval))
         return out

@@ -268,14 +268,17 @@ def form_kernel(x: Lazy, caps: Capabilities) -> tuple[Kernel, list[int]]:
     if red:
         epilogue = math_expand.expand(ir.rewrite(epi_root, to_loads(ivars)), caps.renders)
         reduce = Reduce(red.op, rshape, red.dtype, epilogue)
-    kernel = Kernel(shape, x.aval.dtype, tuple(in_dtypes), body, reduce, name=_kernel_name([body, epi_root]))
+    name = _kernel_name([red.body if red else body, epi_root], red.op if red else None)
+    kernel = Kernel(shape, x.aval.dtype, tuple(in_dtypes), body, reduce, name=name)
     return kernel, slots
 
 
-def _kernel_name(roots) -> str:
-    ops = []
+def _kernel_name(roots, reduce_op: str | None) -> str:
+    ops = [] if reduce_op is None else [{"add": "sum", "mul": "prod"}.get(reduce_op, reduce_op)]
     for n in ir.toposort([r for r in roots if r is not None]):
         if n.op not in ir.LEAVES and n.dtype != ir.INDEX and n.op not in ops and n.op not in ("select_n", "and"):
             ops.append(n.op)
     tag = "_".join(o.replace("convert_element_type", "cast") for o in ops[:4]) or "copy"
+    if reduce_op is not None and len(ops) > 1:
+        tag = "_".join(o.replace("convert_element_type", "cast") for o in [*ops[1:4], ops[0]])
     return f"k{next(_kernel_ids)}_{tag}"
