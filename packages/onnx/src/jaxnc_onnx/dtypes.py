@@ -32,3 +32,41 @@ def device_dtype(dtype) -> np.dtype:
     if jaxnc.config.jax_enable_x64:
         return dtype
     return _NARROW.get(dtype, dtype)
+
+
+_ON_DEVICE: dict[np.dtype, bool] = {}
+
+
+def on_device(dtype) -> bool:
+    """Whether jaxnc arrays can hold `dtype` (float8, int4, float4 ... stay host values)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _ON_DEVICE:
+        import jaxnc.numpy as jnp
+
+        try:
+            jnp.asarray(np.zeros(0, dtype))
+            _ON_DEVICE[dtype] = True
+        except TypeError:
+            _ON_DEVICE[dtype] = False
+    return _ON_DEVICE[dtype]
+
+
+def host_cast(x: np.ndarray, dtype, saturate: bool = True) -> np.ndarray:
+    """Cast on the host (ml_dtypes), saturating to the target's finite range as ONNX Cast/QuantizeLinear do."""
+    import ml_dtypes
+
+    dtype = np.dtype(dtype)
+    x = np.asarray(x)
+    if x.dtype == dtype:
+        return x
+    if "int" in dtype.name and dtype.itemsize == 1 and dtype.name not in ("int8", "uint8"):
+        info = ml_dtypes.iinfo(dtype)
+        if x.dtype.kind == "f":
+            x = np.round(x.astype(np.float32))
+        return np.clip(x.astype(np.int32), info.min, info.max).astype(dtype)
+    if "float" in dtype.name and dtype.itemsize == 1:
+        if saturate and x.dtype.kind == "f":
+            hi = float(ml_dtypes.finfo(dtype).max)
+            x = np.where(np.isnan(x), x, np.clip(x.astype(np.float32), -hi, hi))
+        return x.astype(dtype)
+    return x.astype(dtype)

@@ -208,14 +208,17 @@ def _call_function(proto: NodeProto, scope: Scope, opset: int, args: list) -> tu
     body = find_function(proto, scope.opsets, scope.functions)
     if body is None:
         raise node_error(proto, f"no implementation for op type {proto.op_type!r} (opset {opset})")
-    if body == "context":
+    fn_attrs = {}
+    if (_domain(proto.domain), proto.op_type) not in scope.functions:
         schema = onnx.defs.get_schema(proto.op_type, opset, _domain(proto.domain))
+        fn_attrs = {name: a.default_value for name, a in schema.attributes.items() if a.default_value.type}
+    if body == "context":
         types = [_type_proto(a).SerializeToString() if a is not None else onnx.TypeProto().SerializeToString() for a in args]
         body = FunctionProto()
         body.ParseFromString(schema.get_context_dependent_function(proto.SerializeToString(), types))
     opsets = dict(scope.opsets)
     opsets.update({_domain(o.domain): o.version for o in body.opset_import})
-    fn_attrs = {a.name: a for a in body.attribute_proto}
+    fn_attrs.update({a.name: a for a in body.attribute_proto})
     caller_attrs = {a.name: a for a in proto.attribute}
     if scope.fn_attrs:  # a call inside a function body may forward its own attributes
         caller_attrs.update({a.name: scope.fn_attrs[a.ref_attr_name] for a in proto.attribute

@@ -13,7 +13,7 @@ import onnx
 from onnx import GraphProto, ModelProto, numpy_helper
 
 from . import ops  # noqa: F401 - fills the op table
-from .dtypes import device_dtype, np_dtype, onnx_type_name
+from .dtypes import device_dtype, np_dtype, on_device, onnx_type_name
 from .errors import OnnxError, node_error
 from .interpreter import Scope, _domain, find_function, run_graph
 from .ops.registry import OPS
@@ -125,7 +125,7 @@ class ONNXModel:
                 value = numpy_helper.to_array(t)
             except (TypeError, ValueError) as e:
                 raise OnnxError(f"initializer {t.name!r}: cannot read it as an array ({e})") from e
-            if value.dtype.kind in "fc" and value.dtype.itemsize >= 2:
+            if value.dtype.kind in "fc" and value.dtype.itemsize >= 2 and on_device(value.dtype):
                 self.params[t.name] = self._put(value)
             else:
                 self.constants[t.name] = value
@@ -151,7 +151,8 @@ class ONNXModel:
                 want = np_dtype(elem) if elem else None
                 if want is not None and device_dtype(want) != device_dtype(value.dtype):
                     raise OnnxError(f"input {name!r}: expected dtype {onnx_type_name(elem)} ({want}), got {value.dtype}")
-            value = self._put(value)
+            # NB: dtypes jaxnc lacks (float8, int4, ...) stay host values for the host-capable ops
+            value = self._put(value) if on_device(value.dtype) else value
         if declared is not None and declared[1] is not None:
             dims = declared[1]
             shape = tuple(value.shape)

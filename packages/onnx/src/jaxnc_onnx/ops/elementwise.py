@@ -52,7 +52,7 @@ def _pow(xp, a, b):
 
 def _mod(node, a, b):
     xp = node.xp
-    if node.attr("fmod", 0) or a.dtype.kind == "f":
+    if node.attr("fmod", 0):
         return xp.fmod(a, b)
     return xp.mod(a, b)
 

@@ -71,8 +71,8 @@ def _conv_transpose(node, x, w, b=None):
         for i in range(nsp):
             total = full[i] - target[i]
             half = total // 2
-            # ONNX: SAME_UPPER puts the smaller half at the beginning
-            pads[i], pads[i + nsp] = (half, total - half) if auto_pad != "SAME_LOWER" else (total - half, half)
+            # ONNX: SAME_UPPER puts the smaller half at the beginning, otherwise at the end
+            pads[i], pads[i + nsp] = (half, total - half) if auto_pad == "SAME_UPPER" else (total - half, half)
     elif auto_pad == "VALID":
         pads = [0] * (2 * nsp)
     cin = w.shape[0]
@@ -266,7 +266,7 @@ def _group_norm(node, x, scale, bias):
 def _lp_norm(node, x):
     axis, p = node.attr("axis", -1), node.attr("p", 2)
     norm = jnp.sum(jnp.abs(x), axis=axis, keepdims=True) if p == 1 else jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=True))
-    return x / norm
+    return x / jnp.where(norm == 0, jnp.ones_like(norm), norm)
 
 
 @op("LRN")
@@ -293,7 +293,8 @@ def _source_coords(mode, out_len, in_len, scale, roi_start, roi_end):
     if mode == "pytorch_half_pixel":
         return (i + 0.5) / scale - 0.5 if out_len > 1 else np.zeros_like(i)
     if mode == "align_corners":
-        return i * (in_len - 1) / (out_len - 1) if out_len > 1 else np.zeros_like(i)
+        # NB: the unrounded output length in_len * scale, as the reference does for scales
+        return i * (in_len - 1) / (in_len * scale - 1) if out_len > 1 else np.zeros_like(i)
     if mode == "asymmetric":
         return i / scale
     if mode == "tf_crop_and_resize":
@@ -321,7 +322,7 @@ def _cubic_kernel(s, a):
                     np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))  # fmt: skip
 
 
-def _interp_matrix(node, mode, in_len, out_len, scale, roi):
+def _interp_matrix(node, mode, in_len, out_len, scale, roi, nearest_default):
     """(out_len, in_len) weights and an (out_len,) mask of outputs taking the extrapolation value."""
     coord_mode = node.attr("coordinate_transformation_mode", "half_pixel" if node.opset >= 11 else "asymmetric")
     x = _source_coords(coord_mode, out_len, in_len, scale, *roi)
@@ -331,7 +332,7 @@ def _interp_matrix(node, mode, in_len, out_len, scale, roi):
     m = np.zeros((out_len, in_len))
     rows = np.arange(out_len)
     if mode == "nearest":
-        idx = np.clip(_nearest(x, node.attr("nearest_mode", "round_prefer_floor")), 0, in_len - 1).astype(int)
+        idx = np.clip(_nearest(x, node.attr("nearest_mode", nearest_default)), 0, in_len - 1).astype(int)
         m[rows, idx] = 1.0
         return m, outside
     antialias = node.attr("antialias", 0) and scale < 1
@@ -358,7 +359,7 @@ def _interp_matrix(node, mode, in_len, out_len, scale, roi):
     return m, outside
 
 
-def _resize(node, x, scales, sizes, roi, mode, axes=None):
+def _resize(node, x, scales, sizes, roi, mode, axes=None, nearest_default="round_prefer_floor"):
     ndim = x.ndim
     axes = list(range(ndim)) if axes is None else [a + ndim if a < 0 else a for a in axes]
     in_shape = [x.shape[a] for a in axes]
@@ -381,7 +382,7 @@ def _resize(node, x, scales, sizes, roi, mode, axes=None):
         if sizes[k] == in_shape[k] and scales[k] == 1.0:
             continue
         r = (roi[k], roi[k + len(axes)]) if roi is not None and len(roi) else (0.0, 1.0)
-        m, outside = _interp_matrix(node, mode, in_shape[k], sizes[k], scales[k], r)
+        m, outside = _interp_matrix(node, mode, in_shape[k], sizes[k], scales[k], r, nearest_default)
         y = jnp.moveaxis(jnp.tensordot(jnp.asarray(m, float_dtype), jnp.moveaxis(y.astype(float_dtype), a, 0), axes=1), 0, a)
         if outside.any():
             shape = [1] * ndim
@@ -412,4 +413,4 @@ def _resize_op(node, x, roi=None, scales=None, sizes=None):
 @op("Upsample")
 def _upsample(node, x, scales=None):
     scales = node.attr("scales") if node.opset < 9 else node.host(scales, "scales").reshape(-1)
-    return _resize(node, x, scales, None, None, node.attr("mode", "nearest"))
+    return _resize(node, x, scales, None, None, node.attr("mode", "nearest"), nearest_default="floor")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import jaxnc.numpy as jnp
 import numpy as np
 
+from ..dtypes import np_dtype
+
+from ..dtypes import host_cast, on_device
 from .registry import op
 
 
@@ -29,22 +32,28 @@ _RANGES = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max) for t in (np.int8, np
 def _quantize(node, x, scale, zero_point=None):
     out_dtype = np.dtype(zero_point.dtype) if zero_point is not None else np.dtype(np.uint8)
     if node.has_attr("output_dtype") and node.attr("output_dtype"):
-        from ..dtypes import np_dtype
-
         out_dtype = np_dtype(node.attr("output_dtype"))
-    if out_dtype not in _RANGES:
-        raise node.fail(f"quantizing to {out_dtype} is not supported (int8/uint8/int16/uint16 are)")
+    zp = 0 if zero_point is None else _per_axis(node, _device_float(node, zero_point), x)
+    q = x / _per_axis(node, scale, x)
+    if out_dtype not in _RANGES:  # float8/int4/...: saturating host cast, eager only
+        q = node.host(q if out_dtype.kind == "f" else jnp.round(q), "a value quantized to a host-only dtype")
+        return host_cast(q + node.host(zp, "zero point"), out_dtype, bool(node.attr("saturate", 1)))
     lo, hi = _RANGES[out_dtype]
-    zp = 0 if zero_point is None else _per_axis(node, node.dev(zero_point), x).astype(jnp.float32)
-    q = jnp.round(x / _per_axis(node, scale, x)) + zp
-    return jnp.clip(q, lo, hi).astype(out_dtype)
+    return jnp.clip(jnp.round(q) + zp, lo, hi).astype(out_dtype)
+
+
+def _device_float(node, v):
+    """A value as float32 on jaxnc; host-only dtypes (float8, int4) are widened on the host first."""
+    if isinstance(v, np.ndarray) and not on_device(v.dtype):
+        return node.dev(v.astype(np.float32))
+    return node.dev(v).astype(jnp.float32)
 
 
 @op("DequantizeLinear")
 def _dequantize(node, x, scale, zero_point=None):
-    xf = node.dev(x).astype(jnp.float32)
+    xf = _device_float(node, x)
     if zero_point is not None:
-        xf = xf - _per_axis(node, node.dev(zero_point), x).astype(jnp.float32)
+        xf = xf - _per_axis(node, _device_float(node, zero_point), x)
     return (xf * _per_axis(node, scale, x)).astype(scale.dtype)
 
 

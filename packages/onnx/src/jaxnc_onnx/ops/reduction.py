@@ -50,7 +50,9 @@ def _reduction(name, fn, empty):
         if any(x.shape[a] == 0 for a in axes):
             shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape) if keepdims or i not in axes)
             fill = empty
-            if x.dtype.kind in "iu" and not np.isfinite(fill):
+            if x.dtype.kind == "b":
+                fill = fill > 0
+            elif x.dtype.kind in "iu" and not np.isfinite(fill):
                 info = np.iinfo(x.dtype)
                 fill = info.min if fill < 0 else info.max
             return node.xp.full(shape, fill, dtype=x.dtype)
@@ -136,3 +138,25 @@ def _hardmax(x, axis):
 op("Softmax")(_softmax_family(lambda x, a: nn.softmax(x, axis=a)))
 op("LogSoftmax")(_softmax_family(lambda x, a: nn.log_softmax(x, axis=a)))
 op("Hardmax")(_softmax_family(_hardmax))
+
+
+@op("SoftmaxCrossEntropyLoss")
+def _softmax_cross_entropy(node, scores, labels, weights=None):
+    reduction = node.attr("reduction", "mean")
+    ignore = node.attr("ignore_index", None)
+    logp = nn.log_softmax(scores, axis=1)
+    labels = node.dev(labels)
+    safe = labels if ignore is None else jnp.where(labels == ignore, 0, labels)
+    loss = -jnp.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    w = None if weights is None else jnp.take(weights, safe)
+    if ignore is not None:
+        w = jnp.where(labels == ignore, 0.0, 1.0 if w is None else w).astype(loss.dtype)
+    if w is not None:
+        loss = loss * w
+    if reduction == "sum":
+        loss = jnp.sum(loss)
+    elif reduction == "mean":
+        loss = jnp.mean(loss) if w is None else jnp.sum(loss) / jnp.sum(w)
+    elif reduction != "none":
+        raise node.fail(f"unknown reduction {reduction!r} (expected none, sum or mean)")
+    return loss, logp

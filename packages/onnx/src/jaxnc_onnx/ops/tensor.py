@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import jaxnc.lax as lax
 import jaxnc.numpy as jnp
 import numpy as np
 
-from ..dtypes import device_dtype, np_dtype
+from ..dtypes import device_dtype, host_cast, np_dtype, on_device
 from .registry import op
 
 
@@ -49,10 +50,12 @@ def _size(node, x):
 
 @op("Cast", static=True)
 def _cast(node, x):
-    to = node.attr("to")
-    dt = _dtype(node, to)
-    if node.xp is np:
-        return x.astype(dt)
+    return _cast_to(node, x, _dtype(node, node.attr("to")))
+
+
+def _cast_to(node, x, dt):
+    if node.xp is np or not on_device(dt):
+        return host_cast(node.host(x, "a value cast to a host-only dtype"), dt, bool(node.attr("saturate", 1)))
     if x.dtype.kind == "f" and dt.kind in "iu":
         x = jnp.trunc(x)  # NB: float -> int truncates toward zero in ONNX
     return x.astype(dt)
@@ -60,8 +63,7 @@ def _cast(node, x):
 
 @op("CastLike", static=True)
 def _cast_like(node, x, like):
-    dt = like.dtype
-    return x.astype(dt if node.xp is np else device_dtype(dt))
+    return _cast_to(node, x, like.dtype if node.xp is np else device_dtype(like.dtype))
 
 
 @op("Reshape", static=True)
@@ -384,13 +386,24 @@ def _einsum(node, *xs):
     return node.xp.einsum(node.attr("equation").replace(" ", ""), *xs)
 
 
-@op("CumSum", static=True)
-def _cumsum(node, x, axis):
+@op("BitCast")
+def _bitcast(node, x):
+    return lax.bitcast_convert_type(x, device_dtype(np_dtype(node.attr("to"))))
+
+
+@op("CumSum", "CumProd", static=True)
+def _cumulative(node, x, axis):
     xp = node.xp
     a = _axis(node, node.ints(axis, "axis")[0], x.ndim)
     if node.attr("reverse", 0):
         x = xp.flip(x, a)
-    y = xp.cumsum(x, axis=a, dtype=x.dtype)
-    if node.attr("exclusive", 0):
-        y = y - x
+    if node.op_type == "CumSum":
+        y = xp.cumsum(x, axis=a, dtype=x.dtype)
+        if node.attr("exclusive", 0):
+            y = y - x
+    else:
+        y = xp.cumprod(x, axis=a, dtype=x.dtype)
+        if node.attr("exclusive", 0):
+            first = xp.ones_like(xp.take(x, xp.arange(1), axis=a))
+            y = xp.concatenate([first, xp.take(y, xp.arange(x.shape[a] - 1), axis=a)], axis=a)
     return xp.flip(y, a) if node.attr("reverse", 0) else y
