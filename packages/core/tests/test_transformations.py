@@ -231,3 +231,12 @@ def test_pytree_inputs_namedtuple_and_dataclass():
 def test_eval_shape_and_shape_dtype_struct():
     out = jax.eval_shape(lambda x: jnp.sum(x, 0), jax.ShapeDtypeStruct((3, 4), jnp.float32))
     assert out.shape == (4,) and out.dtype == np.float32
+
+
+def test_jit_of_a_callable_object_without_name():
+    # regression: jit(obj) read obj.__name__, which callable instances lack
+    class Scale:
+        def __call__(self, x):
+            return 2 * x
+
+    np.testing.assert_allclose(np.asarray(jax.jit(Scale())(jnp.ones(3))), 2 * np.ones(3))

@@ -140,6 +140,8 @@ class Jitted:
         self.donate_argnums = donate_argnums  # accepted: buffers are never consumed here (non-consuming model)
         self._cache: collections.OrderedDict = collections.OrderedDict()
         functools.update_wrapper(self, fun, updated=())
+        if not hasattr(self, "__name__"):  # a callable object (not a function) has no __name__
+            self.__name__ = type(fun).__name__
         register_cache_owner(self)
 
     def __get__(self, obj, objtype=None):
