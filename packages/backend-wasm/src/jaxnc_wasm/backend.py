@@ -18,7 +18,7 @@ from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
 from jaxnc_wasm import scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module
-from jaxnc_wasm.matmul import match_matmul, matmul_module
+from jaxnc_wasm.matmul import match_matmul, matmul_module, scratch_bytes
 from jaxnc_wasm.runtime import Runtime
 from jaxnc_wasm.threads import ThreadPool
 
@@ -35,6 +35,7 @@ class CompiledKernel:
     work: int
     vectorized: str
     name: str
+    scratch: int = 0  # bytes of scratch memory each call needs (passed after `out`)
     functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
 
 
@@ -93,7 +94,9 @@ class WasmBackend(KernelBackend):
     def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
         nparams = len(kernel.in_dtypes) + 3
         spec = match_matmul(kernel)
+        scratch = 0
         if spec is not None:
+            nparams, scratch = nparams + 1, scratch_bytes(spec)
             wasm, vectorized, text, align = matmul_module(spec, nparams), "matmul 4x8", None, 4
             debug.show_code(self.name, kernel, f";; blocked SIMD matmul {spec}")
         else:
@@ -104,17 +107,25 @@ class WasmBackend(KernelBackend):
             debug.show_code(self.name, kernel, f";; vectorized: {vectorized}\n{text}")
         module = self.runtime.compile(wasm)
         rows = kernel.shape[0] if kernel.shape else 1
-        return CompiledKernel(module, nparams, rows, align, kernel.work(), vectorized, kernel.name)
+        return CompiledKernel(module, nparams, rows, align, kernel.work(), vectorized, kernel.name, scratch)
 
     def launch(self, exe: CompiledKernel, ins: Sequence[int], out: int) -> None:
-        args = (*ins, out)
-        if self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.rows > 1:
-            self.pool.run(exe, args, _chunks(exe.rows, self.threads, exe.row_align))
-            return
-        fn = exe.functions.get(threading.get_ident())
-        if fn is None:
-            fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
-        fn(*args, 0, exe.rows)
+        parallel = self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.rows > 1
+        chunks = _chunks(exe.rows, self.threads, exe.row_align) if parallel else [(0, exe.rows)]
+        scratch = self.allocate(exe.scratch * len(chunks)) if exe.scratch else None
+        try:
+            calls = [(*ins, out, *(() if scratch is None else (scratch + c * exe.scratch,)), lo, hi)
+                     for c, (lo, hi) in enumerate(chunks)]  # fmt: skip
+            if len(calls) > 1:
+                self.pool.run(exe, calls)
+                return
+            fn = exe.functions.get(threading.get_ident())
+            if fn is None:
+                fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
+            fn(*calls[0])
+        finally:
+            if scratch is not None:
+                self.release(scratch)
 
     def memory_stats(self) -> dict:
         return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}

@@ -75,16 +75,28 @@ def match_matmul(kernel: Kernel) -> MatmulSpec | None:
     if set(found) != {"a", "b"}:
         return None
     a, a_off, a_sm, a_sk = found["a"]
+    if a_sm < 0 or 3 * a_sm * 4 >= 1 << 31:  # rows 1..3 of a tile are constant load offsets
+        return None
     b, b_off, b_sk = found["b"]
     return MatmulSpec(m, n, k, a, b, a_off, a_sm, a_sk, b_off, b_sk)
 
 
+def scratch_bytes(spec: MatmulSpec) -> int:
+    """Bytes of packed B panel each call needs (K x 8 floats)."""
+    return spec.k * 32
+
+
 def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
-    """`kernel(in.., out, lo, hi)` computing rows [lo, hi) (multiples of 4) of C = A @ B."""
+    """`kernel(in.., out, scratch, lo, hi)` computing rows [lo, hi) (multiples of 4) of C = A @ B.
+
+    For each 8-column panel of B, the panel is first packed into `scratch` (K rows of 8 contiguous
+    floats), so the micro-kernel walks B with a 32-byte stride instead of a row stride of N floats
+    (which aliases in L1 for N = 1024).
+    """
     f = Function("kernel", [I32] * nparams, [])
-    out, lo, hi = nparams - 3, nparams - 2, nparams - 1
+    out, scratch, lo, hi = nparams - 4, nparams - 3, nparams - 2, nparams - 1
     kb, kend, j, i, k = (f.local(I32) for _ in range(5))
-    pa = [f.local(I32) for _ in range(4)]
+    pa = f.local(I32)
     pb, pc = f.local(I32), f.local(I32)
     acc = [f.local(V128) for _ in range(8)]
     b0, b1, av = f.local(V128), f.local(V128), f.local(V128)
@@ -138,33 +150,24 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
                 op("v128.load", 16 * h)
                 op("end")
                 op("local.set", acc[2 * r + h])
-        # A row pointers at k = kb, B pointer at (kb, j)
-        for r in range(4):
-            op("local.get", spec.a)
-            op("local.get", i)
-            op("i32.const", r)
-            op("i32.add")
-            op("i32.const", spec.a_sm)
-            op("i32.mul")
-            op("local.get", kb)
-            op("i32.const", spec.a_sk)
-            op("i32.mul")
-            op("i32.add")
-            op("i32.const", spec.a_off)
-            op("i32.add")
-            op("i32.const", 2)
-            op("i32.shl")
-            op("i32.add")
-            op("local.set", pa[r])
-        op("local.get", spec.b)
-        op("local.get", kb)
-        op("i32.const", spec.b_sk)
+        # A pointer at (i, kb) (rows i+1.. are constant offsets away), B pointer at (kb, j) of the panel
+        op("local.get", spec.a)
+        op("local.get", i)
+        op("i32.const", spec.a_sm)
         op("i32.mul")
-        op("local.get", j)
+        op("local.get", kb)
+        op("i32.const", spec.a_sk)
+        op("i32.mul")
         op("i32.add")
-        op("i32.const", spec.b_off)
+        op("i32.const", spec.a_off)
         op("i32.add")
         op("i32.const", 2)
+        op("i32.shl")
+        op("i32.add")
+        op("local.set", pa)
+        op("local.get", scratch)
+        op("local.get", kb)
+        op("i32.const", 5)
         op("i32.shl")
         op("i32.add")
         op("local.set", pb)
@@ -177,8 +180,8 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
             op("v128.load", 16)
             op("local.set", b1)
             for r in range(4):
-                op("local.get", pa[r])
-                op("f32.load", 0)
+                op("local.get", pa)
+                op("f32.load", r * spec.a_sm * 4)
                 op("f32x4.splat")
                 op("local.set", av)
                 for h, bv in enumerate((b0, b1)):
@@ -187,12 +190,12 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
                     op("local.get", acc[2 * r + h])
                     op("f32x4.relaxed_madd")
                     op("local.set", acc[2 * r + h])
-                op("local.get", pa[r])
-                op("i32.const", spec.a_sk * 4)
-                op("i32.add")
-                op("local.set", pa[r])
+            op("local.get", pa)
+            op("i32.const", spec.a_sk * 4)
+            op("i32.add")
+            op("local.set", pa)
             op("local.get", pb)
-            op("i32.const", spec.b_sk * 4)
+            op("i32.const", 32)
             op("i32.add")
             op("local.set", pb)
 
@@ -202,6 +205,35 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
                 tile_address(r)
                 op("local.get", acc[2 * r + h])
                 op("v128.store", 16 * h)
+
+    def pack_panel():  # scratch[k, 0:8] = B[k, j:j+8]
+        op("local.get", spec.b)
+        op("local.get", j)
+        op("i32.const", spec.b_off)
+        op("i32.add")
+        op("i32.const", 2)
+        op("i32.shl")
+        op("i32.add")
+        op("local.set", pb)
+        op("local.get", scratch)
+        op("local.set", pc)
+
+        def copy_row():
+            for h in range(2):
+                op("local.get", pc)
+                op("local.get", pb)
+                op("v128.load", 16 * h)
+                op("v128.store", 16 * h)
+            op("local.get", pb)
+            op("i32.const", spec.b_sk * 4)
+            op("i32.add")
+            op("local.set", pb)
+            op("local.get", pc)
+            op("i32.const", 32)
+            op("i32.add")
+            op("local.set", pc)
+
+        loop(k, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), 1, copy_row)
 
     def k_block():
         op("local.get", kb)
@@ -214,10 +246,13 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
         op("i32.lt_s")
         op("select")
         op("local.set", kend)
-        loop(j, lambda: op("i32.const", 0), lambda: op("i32.const", spec.n), 8,
-             lambda: loop(i, lambda: op("local.get", lo), lambda: op("local.get", hi), 4, micro_kernel))  # fmt: skip
+        loop(i, lambda: op("local.get", lo), lambda: op("local.get", hi), 4, micro_kernel)
 
-    loop(kb, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), KB, k_block)
+    def panel():
+        pack_panel()
+        loop(kb, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), KB, k_block)
+
+    loop(j, lambda: op("i32.const", 0), lambda: op("i32.const", spec.n), 8, panel)
     m = Module()
     m.functions.append(f)
     return m.to_bytes()

@@ -7,7 +7,7 @@ import threading
 
 
 class ThreadPool:
-    """`run(kernel, args, chunks)`: chunk 0 on the calling thread, the others on workers, then wait."""
+    """`run(kernel, calls)`: the first call on the calling thread, the others on workers, then wait."""
 
     def __init__(self, runtime, workers: int) -> None:
         self.runtime = runtime
@@ -20,20 +20,20 @@ class ThreadPool:
 
     def _work(self, q: queue.SimpleQueue) -> None:
         while True:
-            exe, args, lo, hi, job = q.get()
+            exe, args, job = q.get()
             try:
-                self.runtime.function(exe.module, "kernel", exe.nparams)(*args, lo, hi)
+                self.runtime.function(exe.module, "kernel", exe.nparams)(*args)
             except BaseException as e:  # noqa: BLE001 - re-raised on the calling thread
                 job.error = e
             finally:
                 job.done.release()
 
-    def run(self, exe, args: tuple, chunks: list[tuple[int, int]]) -> None:
+    def run(self, exe, calls: list[tuple]) -> None:
         job = _Job()
-        mine, rest = chunks[0], chunks[1:]
-        for (lo, hi), q in zip(rest, self._queues * (len(rest) // max(len(self._queues), 1) + 1), strict=False):
-            q.put((exe, args, lo, hi, job))
-        self.runtime.function(exe.module, "kernel", exe.nparams)(*args, *mine)
+        mine, rest = calls[0], calls[1:]
+        for i, args in enumerate(rest):
+            self._queues[i % len(self._queues)].put((exe, args, job))
+        self.runtime.function(exe.module, "kernel", exe.nparams)(*mine)
         for _ in rest:
             job.done.acquire()
         if job.error is not None:
