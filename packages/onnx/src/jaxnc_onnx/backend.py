@@ -45,7 +45,9 @@ class JaxncBackend(Backend):
         return cls.prepare(model, device, **kwargs).run(inputs)
 
     @classmethod
-    def run_node(cls, node: onnx.NodeProto, inputs: Any, device: str = "CPU", outputs_info=None, **kwargs: Any) -> tuple:
+    def run_node(
+        cls, node: onnx.NodeProto, inputs: Any, device: str = "CPU", outputs_info=None, **kwargs: Any
+    ) -> tuple:
         """Run one node: a one-node model is built around it (input types taken from `inputs`)."""
         super().run_node(node, inputs, device=device, outputs_info=outputs_info)
         arrays = [np.asarray(x) for x in inputs]

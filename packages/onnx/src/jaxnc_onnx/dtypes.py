@@ -60,10 +60,13 @@ def host_cast(x: np.ndarray, dtype, saturate: bool = True) -> np.ndarray:
     if x.dtype == dtype:
         return x
     if "int" in dtype.name and dtype.itemsize == 1 and dtype.name not in ("int8", "uint8"):
-        info = ml_dtypes.iinfo(dtype)
-        if x.dtype.kind == "f":
-            x = np.round(x.astype(np.float32))
-        return np.clip(x.astype(np.int32), info.min, info.max).astype(dtype)
+        # sub-byte ints wrap around as the other integer casts do (QuantizeLinear clips before)
+        v = np.trunc(x.astype(np.float64)).astype(np.int64) if x.dtype.kind == "f" else x.astype(np.int64)
+        bits = int(dtype.name.lstrip("uint"))
+        v = v % (1 << bits)
+        if not dtype.name.startswith("u"):
+            v = np.where(v >= 1 << (bits - 1), v - (1 << bits), v)
+        return v.astype(dtype)
     if "float" in dtype.name and dtype.itemsize == 1:
         if saturate and x.dtype.kind == "f":
             hi = float(ml_dtypes.finfo(dtype).max)

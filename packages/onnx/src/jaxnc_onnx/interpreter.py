@@ -151,7 +151,9 @@ def eval_node(proto: NodeProto, scope: Scope) -> None:
         try:
             args.append(scope.env[name])
         except KeyError:
-            raise node_error(proto, f"input {name!r} is not defined by a graph input, initializer or earlier node") from None
+            raise node_error(
+                proto, f"input {name!r} is not defined by a graph input, initializer or earlier node"
+            ) from None
     domain = _domain(proto.domain)
     opset = scope.opsets.get(domain, 1)
     opdef = OPS.get((domain, proto.op_type))
@@ -213,7 +215,9 @@ def _call_function(proto: NodeProto, scope: Scope, opset: int, args: list) -> tu
         schema = onnx.defs.get_schema(proto.op_type, opset, _domain(proto.domain))
         fn_attrs = {name: a.default_value for name, a in schema.attributes.items() if a.default_value.type}
     if body == "context":
-        types = [_type_proto(a).SerializeToString() if a is not None else onnx.TypeProto().SerializeToString() for a in args]
+        types = [
+            _type_proto(a).SerializeToString() if a is not None else onnx.TypeProto().SerializeToString() for a in args
+        ]
         body = FunctionProto()
         body.ParseFromString(schema.get_context_dependent_function(proto.SerializeToString(), types))
     opsets = dict(scope.opsets)

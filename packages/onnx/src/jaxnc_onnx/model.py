@@ -62,7 +62,10 @@ def _check_ops(graph: GraphProto, opsets: Mapping[str, int], functions: Mapping)
     for node in graph.node:
         if (_domain(node.domain), node.op_type) not in OPS and find_function(node, opsets, functions) is None:
             domain = _domain(node.domain) or "ai.onnx"
-            raise node_error(node, f"unsupported op type {node.op_type!r} (domain {domain}, opset {opsets.get(_domain(node.domain), '?')})")
+            raise node_error(
+                node,
+                f"unsupported op type {node.op_type!r} (domain {domain}, opset {opsets.get(_domain(node.domain), '?')})",
+            )
         for g in _subgraphs(node):
             _check_ops(g, opsets, functions)
 
@@ -150,7 +153,9 @@ class ONNXModel:
                 elem, _ = declared
                 want = np_dtype(elem) if elem else None
                 if want is not None and device_dtype(want) != device_dtype(value.dtype):
-                    raise OnnxError(f"input {name!r}: expected dtype {onnx_type_name(elem)} ({want}), got {value.dtype}")
+                    raise OnnxError(
+                        f"input {name!r}: expected dtype {onnx_type_name(elem)} ({want}), got {value.dtype}"
+                    )
             # NB: dtypes jaxnc lacks (float8, int4, ...) stay host values for the host-capable ops
             value = self._put(value) if on_device(value.dtype) else value
         if declared is not None and declared[1] is not None:

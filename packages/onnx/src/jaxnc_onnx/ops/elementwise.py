@@ -7,10 +7,8 @@ import functools
 import jaxnc.lax as lax
 import jaxnc.nn as nn
 import jaxnc.numpy as jnp
-import numpy as np
 
 from .registry import op
-
 
 # One row per op: the function of (xp, x). Rows that need jaxnc (lax/nn) are in _UNARY_DEVICE.
 _UNARY = {
@@ -142,8 +140,10 @@ _ACTIVATIONS = {
     "LeakyRelu": lambda node, x: nn.leaky_relu(x, node.attr("alpha", 0.01)),
     "Elu": lambda node, x: nn.elu(x, node.attr("alpha", 1.0)),
     "Celu": lambda node, x: nn.celu(x, node.attr("alpha", 1.0)),
-    "Selu": lambda node, x: node.attr("gamma", 1.05070102214813232421875)
-    * jnp.where(x > 0, x, node.attr("alpha", 1.67326319217681884765625) * jnp.expm1(jnp.minimum(x, 0))),
+    "Selu": lambda node, x: (
+        node.attr("gamma", 1.05070102214813232421875)
+        * jnp.where(x > 0, x, node.attr("alpha", 1.67326319217681884765625) * jnp.expm1(jnp.minimum(x, 0)))
+    ),
     "ThresholdedRelu": lambda node, x: jnp.where(x > node.attr("alpha", 1.0), x, jnp.zeros_like(x)),
     "HardSigmoid": lambda node, x: jnp.clip(node.attr("alpha", 0.2) * x + node.attr("beta", 0.5), 0, 1),
     "Gelu": lambda node, x: nn.gelu(x, approximate=node.attr("approximate", "none") == "tanh"),
@@ -156,7 +156,9 @@ for _name, _fn in _ACTIVATIONS.items():
 
 def _shrink(x, lambd, bias):
     zero = jnp.zeros_like(x)
-    return jnp.where(x < -lambd, x + jnp.asarray(bias, x.dtype), jnp.where(x > lambd, x - jnp.asarray(bias, x.dtype), zero))
+    return jnp.where(
+        x < -lambd, x + jnp.asarray(bias, x.dtype), jnp.where(x > lambd, x - jnp.asarray(bias, x.dtype), zero)
+    )
 
 
 @op("PRelu")

@@ -47,7 +47,9 @@ def _conv(node, x, w, b=None):
     strides, dilations, pads = _window(node, x, kernel)
     group = node.attr("group", 1)
     if x.shape[1] != w.shape[1] * group:
-        raise node.fail(f"input has {x.shape[1]} channels but the weight {tuple(w.shape)} with group={group} expects {w.shape[1] * group}")
+        raise node.fail(
+            f"input has {x.shape[1]} channels but the weight {tuple(w.shape)} with group={group} expects {w.shape[1] * group}"
+        )
     y = lax.conv_general_dilated(x, w, strides, pads, rhs_dilation=dilations, feature_group_count=group)
     return y if b is None else y + _bcast_channel(b, y.ndim)
 
@@ -66,7 +68,9 @@ def _conv_transpose(node, x, w, b=None):
     spatial = x.shape[2:]
     full = [strides[i] * (spatial[i] - 1) + out_pad[i] + (kernel[i] - 1) * dilations[i] + 1 for i in range(nsp)]
     if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        target = list(output_shape)[-nsp:] if output_shape is not None else [spatial[i] * strides[i] for i in range(nsp)]
+        target = (
+            list(output_shape)[-nsp:] if output_shape is not None else [spatial[i] * strides[i] for i in range(nsp)]
+        )
         pads = [0] * (2 * nsp)
         for i in range(nsp):
             total = full[i] - target[i]
@@ -265,7 +269,9 @@ def _group_norm(node, x, scale, bias):
 @op("LpNormalization")
 def _lp_norm(node, x):
     axis, p = node.attr("axis", -1), node.attr("p", 2)
-    norm = jnp.sum(jnp.abs(x), axis=axis, keepdims=True) if p == 1 else jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=True))
+    norm = (
+        jnp.sum(jnp.abs(x), axis=axis, keepdims=True) if p == 1 else jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=True))
+    )
     return x / jnp.where(norm == 0, jnp.ones_like(norm), norm)
 
 
@@ -347,7 +353,7 @@ def _interp_matrix(node, mode, in_len, out_len, scale, roi, nearest_default):
     else:
         raise ValueError(f"unknown mode {mode!r} (expected nearest, linear or cubic)")
     x0 = np.floor(x)
-    reach = int(math.ceil(support / s)) + 1
+    reach = math.ceil(support / s) + 1
     for off in range(-reach, reach + 1):
         j = x0 + off
         w = kernel((j - x) * s)
@@ -371,10 +377,10 @@ def _resize(node, x, scales, sizes, roi, mode, axes=None, nearest_default="round
             pick = min if policy == "not_larger" else max
             s = pick(scales)
             scales = [s] * len(axes)
-            sizes = [int(round(s * i)) for i in in_shape]
+            sizes = [round(s * i) for i in in_shape]
     else:
         scales = [float(v) for v in scales]
-        sizes = [int(math.floor(i * s)) for i, s in zip(in_shape, scales, strict=True)]
+        sizes = [math.floor(i * s) for i, s in zip(in_shape, scales, strict=True)]
     y = x
     float_dtype = x.dtype if np.dtype(x.dtype).kind == "f" else jnp.float32
     extrapolation = node.attr("extrapolation_value", 0.0)
@@ -383,7 +389,9 @@ def _resize(node, x, scales, sizes, roi, mode, axes=None, nearest_default="round
             continue
         r = (roi[k], roi[k + len(axes)]) if roi is not None and len(roi) else (0.0, 1.0)
         m, outside = _interp_matrix(node, mode, in_shape[k], sizes[k], scales[k], r, nearest_default)
-        y = jnp.moveaxis(jnp.tensordot(jnp.asarray(m, float_dtype), jnp.moveaxis(y.astype(float_dtype), a, 0), axes=1), 0, a)
+        y = jnp.moveaxis(
+            jnp.tensordot(jnp.asarray(m, float_dtype), jnp.moveaxis(y.astype(float_dtype), a, 0), axes=1), 0, a
+        )
         if outside.any():
             shape = [1] * ndim
             shape[a] = -1

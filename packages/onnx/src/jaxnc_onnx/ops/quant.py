@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import jaxnc.numpy as jnp
+import ml_dtypes
 import numpy as np
 
-from ..dtypes import np_dtype
-
-from ..dtypes import host_cast, on_device
+from ..dtypes import host_cast, np_dtype, on_device
 from .registry import op
 
 
@@ -36,8 +35,12 @@ def _quantize(node, x, scale, zero_point=None):
     zp = 0 if zero_point is None else _per_axis(node, _device_float(node, zero_point), x)
     q = x / _per_axis(node, scale, x)
     if out_dtype not in _RANGES:  # float8/int4/...: saturating host cast, eager only
-        q = node.host(q if out_dtype.kind == "f" else jnp.round(q), "a value quantized to a host-only dtype")
-        return host_cast(q + node.host(zp, "zero point"), out_dtype, bool(node.attr("saturate", 1)))
+        q = node.host(q if "float" in out_dtype.name else jnp.round(q), "a value quantized to a host-only dtype")
+        q = q + node.host(zp, "zero point")
+        if "int" in out_dtype.name:
+            info = ml_dtypes.iinfo(out_dtype)
+            q = np.clip(q, info.min, info.max)
+        return host_cast(q, out_dtype, bool(node.attr("saturate", 1)))
     lo, hi = _RANGES[out_dtype]
     return jnp.clip(jnp.round(q) + zp, lo, hi).astype(out_dtype)
 
@@ -112,7 +115,9 @@ def _qlinear_conv(node, x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, b=Non
     ws = jnp.reshape(w_scale, (-1,) + (1,) * (w.ndim - 1)) if np.size(w_scale) > 1 else w_scale
     wz = jnp.reshape(node.dev(w_zp), (-1,) + (1,) * (w.ndim - 1)) if np.size(w_zp) > 1 else node.dev(w_zp)
     wf = (node.dev(w).astype(jnp.float32) - wz.astype(jnp.float32)) * ws
-    y = _conv(node, xf, wf, None if b is None else node.dev(b).astype(jnp.float32) * (x_scale * jnp.reshape(w_scale, (-1,))))
+    y = _conv(
+        node, xf, wf, None if b is None else node.dev(b).astype(jnp.float32) * (x_scale * jnp.reshape(w_scale, (-1,)))
+    )
     y = jnp.round(y / y_scale) + node.dev(y_zp).astype(jnp.float32)
     lo, hi = _RANGES[np.dtype(y_zp.dtype)]
     return jnp.clip(y, lo, hi).astype(y_zp.dtype)

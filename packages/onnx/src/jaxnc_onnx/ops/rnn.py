@@ -15,7 +15,14 @@ _ACTIVATIONS = {
     "scaledtanh": lambda x, a, b: a * jnp.tanh(b * x), "hardsigmoid": lambda x, a, b: jnp.clip(a * x + b, 0, 1),
     "elu": lambda x, a, b: nn.elu(x, a), "softsign": lambda x, a, b: nn.soft_sign(x), "softplus": lambda x, a, b: nn.softplus(x),
 }  # fmt: skip
-_DEFAULT_ALPHA = {"leakyrelu": 0.01, "thresholdedrelu": 1.0, "hardsigmoid": 0.2, "elu": 1.0, "affine": 1.0, "scaledtanh": 1.0}
+_DEFAULT_ALPHA = {
+    "leakyrelu": 0.01,
+    "thresholdedrelu": 1.0,
+    "hardsigmoid": 0.2,
+    "elu": 1.0,
+    "affine": 1.0,
+    "scaledtanh": 1.0,
+}
 _DEFAULT_BETA = {"hardsigmoid": 0.5, "scaledtanh": 1.0, "affine": 0.0}
 # gates per cell and the default activations per direction
 _CELLS = {"RNN": (1, ["tanh"]), "GRU": (3, ["sigmoid", "tanh"]), "LSTM": (4, ["sigmoid", "tanh", "tanh"])}
@@ -92,7 +99,9 @@ def _recurrent(kind):
         acts = _activations(node, n_dirs, defaults)
         ys, hs, cs = [], [], []
         for d in range(n_dirs):
-            step = _cell_step(kind, node, acts[d], w[d], r[d], None if b is None else b[d], None if p is None else p[d], hidden)
+            step = _cell_step(
+                kind, node, acts[d], w[d], r[d], None if b is None else b[d], None if p is None else p[d], hidden
+            )
             h = jnp.zeros((batch, hidden), x.dtype) if h0 is None else h0[d]
             c = jnp.zeros((batch, hidden), x.dtype) if c0 is None else c0[d]
             reverse = direction == "reverse" or d == 1

@@ -33,7 +33,9 @@ def _constant(node):
             return np.asarray(v)
     if node.has_attr("value_string") or node.has_attr("value_strings"):
         raise node.fail("string constants are not supported (jaxnc has no string dtype)")
-    raise node.fail("no value attribute (expected value, value_float(s) or value_int(s); sparse_value is not supported)")
+    raise node.fail(
+        "no value attribute (expected value, value_float(s) or value_int(s); sparse_value is not supported)"
+    )
 
 
 @op("Shape", static=True)
@@ -360,7 +362,9 @@ def _compress(node, x, condition):
 
 @op("NonZero")
 def _nonzero(node, x):
-    return np.stack(np.nonzero(node.host(x, "NonZero's input (its output shape depends on the values)"))).astype(np.int64)
+    return np.stack(np.nonzero(node.host(x, "NonZero's input (its output shape depends on the values)"))).astype(
+        np.int64
+    )
 
 
 @op("Unique")
