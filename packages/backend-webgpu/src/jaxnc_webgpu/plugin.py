@@ -1,18 +1,31 @@
-"""The jaxnc.backends entry point of jaxnc-webgpu."""
+"""The jaxnc.backends entry point of jaxnc-webgpu: finds adapters; wgpu kernels load on first use.
+
+The probe enumerates adapters (wgpu-native loads, about 0.1-1 s) because whether the best adapter is
+a software one (llvmpipe/lavapipe/SwiftShader) decides whether `webgpu` may be the default.
+"""
 
 from __future__ import annotations
 
 from jaxnc.extend import BackendSpec, hookimpl
 
+# Above cpu's 100 on a real GPU; a software adapter is never the default whatever its priority.
+PRIORITY = 200
 
-def _probe() -> str | None:
-    return "jaxnc-webgpu 0.1.0 has no kernels yet (issue 6: WGSL renderer and runtime)"
+
+def _survey():
+    from jaxnc_webgpu.adapters import survey
+
+    return survey()
 
 
 def _create():
-    raise RuntimeError(_probe())
+    from jaxnc_webgpu.backend import create
+
+    return create()
 
 
 @hookimpl
 def jaxnc_backends() -> list[BackendSpec]:
-    return [BackendSpec(name="webgpu", priority=200, probe=_probe, create=_create)]
+    found, reason = _survey()
+    software = not found or found[0].software
+    return [BackendSpec(name="webgpu", priority=PRIORITY, probe=lambda: reason, create=_create, software=software)]

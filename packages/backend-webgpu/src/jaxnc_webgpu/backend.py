@@ -1,0 +1,139 @@
+"""The `webgpu` backend: a KernelBackend whose kernels are WGSL compute shaders run by wgpu."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+from jaxnc._src import core, dtypes
+from jaxnc._src.backends.base import Device
+from jaxnc._src.lowering import debug
+from jaxnc._src.lowering.backend import KernelBackend, KernelBuffer
+from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
+
+from jaxnc_webgpu import adapters, kernels, wgsl
+from jaxnc_webgpu.runtime import GpuBuffer, Runtime
+
+_COMMON = frozenset("add sub mul neg max min eq ne lt le gt ge select_n convert_element_type".split())
+_FLOAT = _COMMON | frozenset("div rem sign floor ceil round is_finite sqrt rsqrt square abs integer_pow".split())
+_INT = _COMMON | frozenset("div rem sign abs square integer_pow and or xor not shift_left shift_right_logical "
+                           "shift_right_arithmetic".split())  # fmt: skip
+_BOOL = frozenset("and or xor not eq ne select_n convert_element_type".split())
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledKernel:
+    pipeline: tuple
+    grid: tuple[int, int, int]
+    strategy: str
+    name: str
+
+
+class WebGPUBackend(KernelBackend):
+    """One adapter's device; `devices` lists every adapter's device (each with its own backend)."""
+
+    name = "webgpu"
+    platform = "webgpu"
+
+    def __init__(self, adapter: adapters.Adapter, index: int = 0) -> None:
+        self.adapter = adapter
+        self.runtime = Runtime(adapter)
+        self.software = adapter.software
+        self.device_kind = str(adapter)
+        self.max_inputs = min(64, self.runtime.limits["max-storage-buffers-per-shader-stage"] - 1)
+        self.dtypes = wgsl.dtypes_for(self.runtime.features)
+        self.devices = [Device(self, index)]
+
+    def __repr__(self) -> str:
+        return f"WebGPUBackend({self.adapter})"
+
+    # --- what kernels may contain ---------------------------------------------------------------
+    def supports(self, dtype) -> bool:
+        return np.dtype(dtype) in dtypes.SUPPORTED
+
+    def renders(self, op: str, dtype: np.dtype) -> bool:
+        dtype = np.dtype(dtype)
+        if dtype not in self.dtypes:
+            return False
+        if op == "load":
+            return True
+        if op.startswith("reduce_"):
+            return op[7:] in REDUCE_OPS
+        if dtype.kind == "f":
+            return op in _FLOAT or (op in wgsl.TRANSCENDENTAL and dtype != wgsl.F64)
+        if dtype == wgsl.BOOL:
+            return op in _BOOL
+        return op in _INT or (op in ("population_count", "clz") and dtype.itemsize == 4)
+
+    # --- memory ---------------------------------------------------------------------------------
+    def put(self, array: np.ndarray, device: Device) -> KernelBuffer:
+        feature = wgsl.FEATURE_OF.get(np.dtype(array.dtype))
+        if feature is not None and feature not in self.runtime.features and array.dtype != wgsl.F16:
+            raise TypeError(f"dtype {array.dtype} needs the WebGPU feature {feature!r}, which the adapter "
+                            f"{self.adapter} does not offer; use float32/int32 or another backend")  # fmt: skip
+        return super().put(array, device)
+
+    def allocate(self, nbytes: int) -> GpuBuffer:
+        return self.runtime.allocate(nbytes)
+
+    def release(self, raw: GpuBuffer) -> None:
+        self.runtime.release(raw)
+
+    def write(self, raw: GpuBuffer, array: np.ndarray) -> None:
+        self.runtime.write(raw, array)
+
+    def read(self, raw: GpuBuffer, aval: core.ShapedArray) -> np.ndarray:
+        out = np.empty(aval.shape, aval.dtype)
+        if out.nbytes == 0:
+            return out
+        return self.runtime.read(raw, out)
+
+    def get_async(self, handle: KernelBuffer):
+        self.runtime.flush()  # the GPU starts now; result() waits
+        return _Pending(self, handle)
+
+    def block_until_ready(self, handle) -> None:
+        self.runtime.sync()
+
+    # --- kernels --------------------------------------------------------------------------------
+    def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
+        shader = kernels.render_kernel(kernel, self.runtime.limits)
+        debug.show_code(self.name, kernel, f"// {shader.strategy}, grid {shader.grid}\n{shader.code}")
+        pipeline = self.runtime.pipeline(shader.code, len(kernel.in_dtypes) + 1)
+        return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name)
+
+    def launch(self, exe: CompiledKernel, ins: Sequence[GpuBuffer], out: GpuBuffer) -> None:
+        self.runtime.dispatch(exe.pipeline, [*ins, out], exe.grid)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Drop the device and every cache (after a device loss); arrays made before become unusable."""
+        self.clear_caches()
+        self.runtime.destroy()
+
+    def memory_stats(self) -> dict:
+        r = self.runtime
+        return {"pooled_bytes": r._pool_bytes, "submits": r.submits, "dispatches": r.dispatches}
+
+
+class _Pending:
+    __slots__ = ("backend", "handle")
+
+    def __init__(self, backend: WebGPUBackend, handle: KernelBuffer) -> None:
+        self.backend, self.handle = backend, handle
+
+    def result(self) -> np.ndarray:
+        return self.backend.get(self.handle)
+
+
+def create() -> WebGPUBackend:
+    """The backend of adapter 0; its `devices` are every adapter's (`webgpu:0..n`)."""
+    found, reason = adapters.survey()
+    if reason is not None:
+        raise RuntimeError(reason)
+    backends = [WebGPUBackend(a, i) for i, a in enumerate(found)]
+    devices = [b.devices[0] for b in backends]
+    for b in backends:
+        b.devices = devices
+    return backends[0]

@@ -1,0 +1,435 @@
+"""Kernel -> WGSL compute shaders: elementwise, reductions (per thread or per workgroup), tiled matmul.
+
+Every strategy binds the kernel's inputs as `in0..`, the output as `out`, and reads an element of
+input k through `ldk(index)`, so the expression renderer never sees storage layouts. Byte types
+(bool, int8, uint8) are stored four to a u32 word; a thread writes whole words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from jaxnc._src.lowering import ir
+from jaxnc._src.lowering.kernel import Kernel
+
+from jaxnc_webgpu.expr import ExprRenderer
+from jaxnc_webgpu.wgsl import BOOL, F16, I8, Helpers, literal, per_word, reg, storage
+
+WG = 256  # threads per workgroup of the elementwise and reduction kernels
+GROUP_REDUCE_MIN = 256  # reductions at least this long use a workgroup per output when outputs are few
+FEW_OUTPUTS = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class Shader:
+    code: str
+    grid: tuple[int, int, int]
+    strategy: str
+
+
+def render_kernel(kernel: Kernel, limits: dict) -> Shader:
+    """Pick a strategy for `kernel` and render it."""
+    max_groups = limits.get("max-compute-workgroups-per-dimension", 65535)
+    red = kernel.reduce
+    if red is None:
+        return _elementwise(kernel, max_groups)
+    tile = _matmul_tile(kernel, limits)
+    if tile is not None:
+        return _matmul(kernel, tile, max_groups)
+    if (red.size >= GROUP_REDUCE_MIN and kernel.size < FEW_OUTPUTS and per_word(kernel.out_dtype) == 1
+            and red.dtype != BOOL):  # fmt: skip
+        return _group_reduce(kernel, max_groups)
+    return _serial_reduce(kernel, max_groups)
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+
+
+class _Module:
+    """Bindings, loaders and helpers of one shader."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.h = Helpers()
+
+    def load(self, node: ir.Expr, index: str) -> str:
+        return f"ld{node.arg}({index})"
+
+    def renderer(self, variables: dict) -> ExprRenderer:
+        return ExprRenderer(self.h, self.load, variables)
+
+    def header(self) -> str:
+        k = self.kernel
+        dts = {*k.in_dtypes, k.out_dtype} | {n.dtype for n in ir.toposort(k.roots())}
+        lines = ["enable f16;"] if F16 in dts else []
+        for i, dt in enumerate(k.in_dtypes):
+            lines.append(f"@group(0) @binding({i}) var<storage, read> in{i}: array<{_elem(dt)}>;")
+            lines.append(_loader(i, dt))
+        lines.append(
+            f"@group(0) @binding({len(k.in_dtypes)}) var<storage, read_write> out: array<{_elem(k.out_dtype)}>;"
+        )
+        return "\n".join(lines)
+
+    def source(self, body: str) -> str:
+        return f"{self.header()}\n{self.h.source()}\n{body}\n"
+
+
+def _elem(dtype) -> str:
+    s = storage(dtype)
+    return "u32" if s == "u8x4" else s
+
+
+def _loader(i: int, dtype) -> str:
+    t = reg(dtype)
+    if storage(dtype) != "u8x4":
+        return f"fn ld{i}(i: i32) -> {t} {{ return in{i}[i]; }}"
+    byte = f"((in{i}[i >> 2u] >> (u32(i & 3) * 8u)) & 0xffu)"
+    if dtype == BOOL:
+        value = f"{byte} != 0u"
+    elif dtype == I8:
+        value = f"(bitcast<i32>({byte}) << 24u) >> 24u"
+    else:
+        value = byte
+    return f"fn ld{i}(i: i32) -> {t} {{ return {value}; }}"
+
+
+def _byte(value: str, dtype) -> str:
+    """The low byte of a register value of a byte-stored type, as u32."""
+    if dtype == BOOL:
+        return f"select(0u, 1u, {value})"
+    if reg(dtype) == "i32":
+        return f"(bitcast<u32>({value}) & 0xffu)"
+    return f"({value} & 0xffu)"
+
+
+def _grid(groups: int, max_groups: int) -> tuple[tuple[int, int, int], int]:
+    """A 2-D grid of at least `groups` workgroups (at most max_groups per dimension), and its row length."""
+    nx = min(max(groups, 1), max_groups)
+    ny = -(-groups // nx)
+    if ny > max_groups:
+        raise ValueError(f"a kernel needs {groups} workgroups, more than {max_groups}**2")
+    return (nx, max(ny, 1), 1), nx
+
+
+def _unravel(shape, flat: str, prefix: str) -> list[str]:
+    lines, stride = [], 1
+    for d in range(len(shape) - 1, -1, -1):
+        n = shape[d]
+        q = flat if stride == 1 else f"({flat} / {stride})"
+        lines.append(f"let {prefix}{d}: i32 = {q if d == 0 else f'{q} % {n}'};")
+        stride *= n
+    return list(reversed(lines))
+
+
+def _ivars(shape) -> dict:
+    return {f"i{d}": f"i{d}" for d in range(len(shape))}
+
+
+def _indent(lines: list[str], n: int = 1) -> str:
+    return "\n".join("    " * n + ln for ln in lines)
+
+
+# --- reductions: identity and combine ------------------------------------------------------------
+
+
+def _identity(op: str, dtype, h: Helpers) -> str:
+    dtype = np.dtype(dtype)
+    if dtype == BOOL:
+        return "true" if op in ("mul", "and", "min") else "false"
+    if op == "add" or op == "or":
+        return literal(0, dtype)
+    if op == "mul":
+        return literal(1, dtype)
+    if op == "and":
+        return literal(-1, dtype) if dtype.kind == "i" else literal(np.iinfo(dtype).max, dtype)
+    if dtype.kind == "f":
+        h.special(dtype)
+        return f"jx_special_{reg(dtype)}({'ninf' if op == 'max' else 'inf'})"
+    info = np.iinfo(dtype)
+    return literal(info.min if op == "max" else info.max, dtype)
+
+
+def _combine(op: str, dtype, a: str, b: str, h: Helpers) -> str:
+    dtype = np.dtype(dtype)
+    if dtype == BOOL:
+        return f"({a} {'||' if op in ('add', 'or', 'max') else '&&'} {b})"
+    if op == "add":
+        return f"({a} + {b})"
+    if op == "mul":
+        return f"({a} * {b})"
+    if op in ("and", "or"):
+        return f"({a} {'&' if op == 'and' else '|'} {b})"
+    if dtype.kind == "f":
+        return f"jx_{op}_{h.floats(dtype)}({a}, {b})"
+    return f"{op}({a}, {b})"
+
+
+# --- elementwise ---------------------------------------------------------------------------------
+
+
+def _store_words(m: _Module, per: int, compute) -> list[str]:
+    """Lines computing outputs t*per .. t*per+per-1 with `compute(flat) -> (lines, value)` and storing them."""
+    k = m.kernel
+    if per == 1:
+        lines, value = compute("t")
+        return [*lines, f"out[t] = {value};"]
+    out = ["var word = 0u;"]
+    for p in range(per):
+        lines, value = compute(f"f{p}")
+        out.append(f"let f{p} = t * {per} + {p};")
+        out.append(f"if (f{p} < {k.size}) {{")
+        out.append(_indent([*lines, f"word = word | ({_byte(value, k.out_dtype)} << {8 * p}u);"]))
+        out.append("}")
+    return [*out, "out[t] = word;"]
+
+
+def _elementwise(kernel: Kernel, max_groups: int) -> Shader:
+    m = _Module(kernel)
+    per = per_word(kernel.out_dtype)
+    threads = -(-kernel.size // per)
+    grid, nx = _grid(-(-threads // WG), max_groups)
+
+    def compute(flat: str):
+        lines = _unravel(kernel.shape, flat, "i")
+        r = m.renderer(_ivars(kernel.shape))
+        (value,) = r.render([kernel.body], lines)
+        return lines, value
+
+    body = _store_words(m, per, compute)
+    code = (f"@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gi: vec3<u32>) {{\n"
+            f"    let t = i32(gi.x + gi.y * {nx * WG}u);\n    if (t >= {threads}) {{ return; }}\n{_indent(body)}\n}}")  # fmt: skip
+    return Shader(m.source(code), grid, "elementwise")
+
+
+# --- reduction: one thread per output, loops over the reduced indices ---------------------------
+
+
+def _levels(roots, nout: int) -> tuple[dict, dict]:
+    """Loop level of each node (0: output vars only, d+1: needs r_d) and the deepest level using it."""
+    level, used = {}, {}
+    for n in ir.toposort(roots):
+        if n.op == "var":
+            level[n] = int(n.arg[0][1:]) + 1 if n.arg[0][0] == "r" else 0
+        else:
+            level[n] = max((level[a] for a in n.args), default=0)
+        for a in n.args:
+            used[a] = max(used.get(a, 0), level[n])
+    return level, used
+
+
+def _serial_reduce(kernel: Kernel, max_groups: int) -> Shader:
+    m = _Module(kernel)
+    red = kernel.reduce
+    per = per_word(kernel.out_dtype)
+    threads = -(-kernel.size // per)
+    grid, nx = _grid(-(-threads // WG), max_groups)
+    depth = len(red.shape)
+    level, used = _levels([kernel.body], len(kernel.shape))
+
+    def compute(flat: str):
+        lines = _unravel(kernel.shape, flat, "i")
+        blocks: list[list[str]] = [lines] + [[] for _ in range(max(depth, 1))]
+        vars_ = {**_ivars(kernel.shape), **{f"r{d}": f"r{d}" for d in range(depth)}}
+        r = m.renderer(vars_)
+
+        def place(n):  # hoist what does not depend on the inner loops out of them
+            lv = level[n]
+            return blocks[lv], lv < used.get(n, lv)
+
+        (v,) = r.render([kernel.body], blocks[-1], place)
+        acc = m.h.fresh("acc")
+        loop = [*blocks[-1], f"{acc} = {_combine(red.op, red.dtype, acc, v, m.h)};"]
+        for d in range(depth - 1, -1, -1):
+            loop = [f"for (var r{d}: i32 = 0; r{d} < {red.shape[d]}; r{d}++) {{", _indent(loop), "}"]
+            if d > 0:
+                loop = [*blocks[d], *loop]
+        lines.append(f"var {acc}: {reg(red.dtype)} = {_identity(red.op, red.dtype, m.h)};")
+        lines.extend(loop)
+        e = m.renderer({**_ivars(kernel.shape), "acc": acc})
+        (value,) = e.render([red.epilogue], lines)
+        return lines, value
+
+    body = _store_words(m, per, compute)
+    code = (f"@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gi: vec3<u32>) {{\n"
+            f"    let t = i32(gi.x + gi.y * {nx * WG}u);\n    if (t >= {threads}) {{ return; }}\n{_indent(body)}\n}}")  # fmt: skip
+    return Shader(m.source(code), grid, "serial-reduce")
+
+
+# --- reduction: one workgroup per output, a tree in workgroup memory ----------------------------
+
+
+def _group_reduce(kernel: Kernel, max_groups: int) -> Shader:
+    m = _Module(kernel)
+    red = kernel.reduce
+    grid, nx = _grid(kernel.size, max_groups)
+    acc_t = reg(red.dtype)
+    lines = _unravel(kernel.shape, "t", "i")
+    inner = _unravel(red.shape, "rf", "r")
+    r = m.renderer({**_ivars(kernel.shape), **{f"r{d}": f"r{d}" for d in range(len(red.shape))}})
+    (v,) = r.render([kernel.body], inner)
+    ident = _identity(red.op, red.dtype, m.h)
+    comb = _combine(red.op, red.dtype, "acc", v, m.h)
+    tree = _combine(red.op, red.dtype, "part[l]", "part[l + s]", m.h)
+    epi: list[str] = []
+    e = m.renderer({**_ivars(kernel.shape), "acc": "total"})
+    (value,) = e.render([red.epilogue], epi)
+    code = f"""var<workgroup> part: array<{acc_t}, {WG}>;
+@compute @workgroup_size({WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l: u32) {{
+    let t = i32(wid.x + wid.y * {nx}u);
+    if (t >= {kernel.size}) {{ return; }}
+{_indent(lines)}
+    var acc: {acc_t} = {ident};
+    for (var rf: i32 = i32(l); rf < {red.size}; rf += {WG}) {{
+{_indent(inner, 2)}
+        acc = {comb};
+    }}
+    part[l] = acc;
+    workgroupBarrier();
+    for (var s: u32 = {WG // 2}u; s > 0u; s = s >> 1u) {{
+        if (l < s) {{ part[l] = {tree}; }}
+        workgroupBarrier();
+    }}
+    if (l == 0u) {{
+        let total = part[0];
+{_indent(epi, 2)}
+        out[t] = {value};
+    }}
+}}"""
+    return Shader(m.source(code), grid, "group-reduce")
+
+
+# --- matmul: shared-memory tiles, a register block of scalar accumulators per thread ------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Tile:
+    bm: int
+    bn: int
+    bk: int
+    tm: int
+    tn: int
+    x: ir.Expr  # the factor indexed by (batch, m, k)
+    y: ir.Expr  # the factor indexed by (batch, n, k)
+
+    @property
+    def threads(self) -> int:
+        return (self.bm // self.tm) * (self.bn // self.tn)
+
+
+TILES = ((128, 128, 8, 8, 8), (64, 64, 8, 4, 4), (32, 32, 8, 2, 2))
+
+
+def _matmul_tile(kernel: Kernel, limits: dict) -> Tile | None:
+    """A tiling when the kernel is out[..., m, n] = epilogue(sum_k x(.., m, k) * y(.., n, k))."""
+    red = kernel.reduce
+    if red.op != "add" or len(red.shape) != 1 or len(kernel.shape) < 2 or kernel.body.op != "mul":
+        return None
+    if per_word(kernel.out_dtype) != 1 or red.dtype.kind not in "fiu" or red.dtype.itemsize != 4:
+        return None
+    nd = len(kernel.shape)
+    mvar, nvar = f"i{nd - 2}", f"i{nd - 1}"
+    x, y = kernel.body.args
+    if ir.uses_var(x, nvar) or ir.uses_var(y, mvar):
+        x, y = y, x
+    if ir.uses_var(x, nvar) or ir.uses_var(y, mvar) or not ir.uses_var(x, "r0") or not ir.uses_var(y, "r0"):
+        return None
+    m, n = kernel.shape[-2:]
+    if min(m, n) < 16 or red.size < 8:
+        return None
+    for bm, bn, bk, tm, tn in TILES:
+        if min(m, n) >= bm or bm == 32:
+            shared = (bm + bn) * bk * red.dtype.itemsize
+            if shared <= limits.get("max-compute-workgroup-storage-size", 16384):
+                return Tile(bm, bn, bk, tm, tn, x, y)
+    return None
+
+
+def _contiguous_in_k(expr: ir.Expr) -> bool:
+    """Whether the loads of `expr` advance by one element per step of k (then tile loads run along k)."""
+    for n in ir.toposort([expr]):
+        if n.op == "load":
+            aff = ir.affine(n.args[0], "r0")
+            return aff is not None and aff[0] == 1
+    return False
+
+
+def _matmul(kernel: Kernel, tile: Tile, max_groups: int) -> Shader:
+    m_ = _Module(kernel)
+    red = kernel.reduce
+    nd = len(kernel.shape)
+    batch_shape = kernel.shape[:-2]
+    M, N = kernel.shape[-2:]
+    K = red.size
+    nbatch = math.prod(batch_shape)
+    acc_t = reg(red.dtype)
+    zero = literal(0, red.dtype)
+    gx, gy = -(-N // tile.bn), -(-M // tile.bm)
+    if gx > max_groups or gy * nbatch > max_groups:
+        raise ValueError(f"matmul grid {gx}x{gy * nbatch} exceeds {max_groups} workgroups per dimension")
+    nthreads = tile.threads
+    bvars = {f"i{d}": f"i{d}" for d in range(nd - 2)}
+
+    def tile_load(factor: ir.Expr, rows: int, var: str, dst: str) -> list[str]:
+        along_k = _contiguous_in_k(factor)
+        per_thread = rows * tile.bk // nthreads
+        out = [f"for (var q: i32 = 0; q < {per_thread}; q++) {{",
+               f"    let e = tid + q * {nthreads};"]  # fmt: skip
+        if along_k:
+            out += [f"    let kk = e % {tile.bk};", f"    let rr = e / {tile.bk};"]
+        else:
+            out += [f"    let rr = e % {rows};", f"    let kk = e / {rows};"]
+        extent = M if var == f"i{nd - 2}" else N
+        base = "m0" if var == f"i{nd - 2}" else "n0"
+        inner: list[str] = [f"let {var} = {base} + rr;", "let r0 = k0 + kk;"]
+        r = m_.renderer({**bvars, var: var, "r0": "r0"})
+        (v,) = r.render([factor], inner)
+        out += [f"    var v: {acc_t} = {zero};",
+                f"    if ({base} + rr < {extent} && k0 + kk < {K}) {{",
+                _indent(inner, 2), f"        v = {v};", "    }",
+                f"    {dst}[kk * {rows} + rr] = v;", "}"]  # fmt: skip
+        return out
+
+    fma = "fma({a}, {b}, {c})" if red.dtype.kind == "f" else "({c} + {a} * {b})"
+    compute: list[str] = []
+    for kk in range(tile.bk):  # fully unrolled: accumulators stay scalar registers
+        step = [f"let a{i} = As[{kk * tile.bm} + tm * {tile.tm} + {i}];" for i in range(tile.tm)]
+        step += [f"let b{j} = Bs[{kk * tile.bn} + tn * {tile.tn} + {j}];" for j in range(tile.tn)]
+        step += [f"c{i}_{j} = {fma.format(a=f'a{i}', b=f'b{j}', c=f'c{i}_{j}')};"
+                 for i in range(tile.tm) for j in range(tile.tn)]  # fmt: skip
+        compute += ["{", _indent(step), "}"]
+    decl = [f"var c{i}_{j}: {acc_t} = {zero};" for i in range(tile.tm) for j in range(tile.tn)]
+    store: list[str] = []
+    for i in range(tile.tm):
+        for j in range(tile.tn):
+            blk = [f"let i{nd - 2} = m0 + tm * {tile.tm} + {i};", f"let i{nd - 1} = n0 + tn * {tile.tn} + {j};"]
+            e = m_.renderer({**_ivars(kernel.shape), "acc": f"c{i}_{j}"})
+            (value,) = e.render([red.epilogue], blk)
+            flat = f"(b * {M * N} + i{nd - 2} * {N} + i{nd - 1})"
+            store += [f"if (m0 + tm * {tile.tm} + {i} < {M} && n0 + tn * {tile.tn} + {j} < {N}) {{",
+                      _indent([*blk, f"out[{flat}] = {value};"]), "}"]  # fmt: skip
+    batch = _unravel(batch_shape, "b", "i") if batch_shape else []
+    code = f"""var<workgroup> As: array<{acc_t}, {tile.bm * tile.bk}>;
+var<workgroup> Bs: array<{acc_t}, {tile.bn * tile.bk}>;
+@compute @workgroup_size({nthreads})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {{
+    let tid = i32(lidx);
+    let b = i32(wid.y) / {gy};
+    let m0 = (i32(wid.y) % {gy}) * {tile.bm};
+    let n0 = i32(wid.x) * {tile.bn};
+    let tm = tid / {tile.bn // tile.tn};
+    let tn = tid % {tile.bn // tile.tn};
+{_indent(batch)}
+{_indent(decl)}
+    for (var k0: i32 = 0; k0 < {K}; k0 += {tile.bk}) {{
+{_indent(tile_load(tile.x, tile.bm, f"i{nd - 2}", "As"), 2)}
+{_indent(tile_load(tile.y, tile.bn, f"i{nd - 1}", "Bs"), 2)}
+        workgroupBarrier();
+{_indent(compute, 2)}
+        workgroupBarrier();
+    }}
+{_indent(store)}
+}}"""
+    return Shader(m_.source(code), (gx, gy * nbatch, 1), f"matmul-{tile.bm}x{tile.bn}x{tile.bk}/{tile.tm}x{tile.tn}")
