@@ -1,0 +1,126 @@
+"""WebGPU backend rows: matmul GFLOP/s (f32, f16), fused elementwise GB/s, reductions, small-call latency.
+
+Each row puts jaxnc[webgpu] beside NumPy, jaxnc[cpu] and, where PyTorch sees a CUDA GPU, torch[cuda]
+(fp32 matmul with TF32 off). Every call waits for its result (`block_until_ready` or a read back).
+Sizes are for a real GPU; `JAXNC_BENCH_SMALL=1` shrinks them for a software adapter.
+Run: `JAXNC_PLATFORMS=webgpu,cpu python bench/run.py --only webgpu --backends webgpu cpu`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from harness import Case
+
+SMALL = os.environ.get("JAXNC_BENCH_SMALL", "") not in ("", "0")
+
+
+def _devices(backends):
+    import jaxnc
+
+    return {b: jaxnc.devices(b)[0] for b in backends if b in ("webgpu", "cpu")}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False
+    return torch
+
+
+def _jaxnc_impls(devices, fn, arrays, read=False) -> dict:
+    import jaxnc
+
+    impls = {}
+    for b, d in devices.items():
+        xs = [jaxnc.device_put(a, d) for a in arrays]
+        f = jaxnc.jit(fn)
+        if read:
+            impls[f"jaxnc[{b}]"] = lambda f=f, xs=xs: np.asarray(f(*xs))
+        else:
+            impls[f"jaxnc[{b}]"] = lambda f=f, xs=xs: f(*xs).block_until_ready()
+    return impls
+
+
+def _torch_impl(torch, fn, arrays, read=False):
+    ts = [torch.from_numpy(a).cuda() for a in arrays]
+
+    def run():
+        out = fn(*ts)
+        if read:
+            return out.cpu().numpy()
+        torch.cuda.synchronize()
+        return out
+
+    return run
+
+
+def cases(backends) -> list[Case]:
+    import jaxnc.numpy as jnp
+
+    devices = _devices(backends)
+    if "webgpu" not in devices:
+        return []
+    if SMALL:  # the CPU cost of big shapes on lavapipe
+        devices.pop("cpu", None)
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    out: list[Case] = []
+
+    # f32 and f16 matmul through jit(jnp.matmul)
+    sizes = (256,) if SMALL else (1024, 4096)
+    for n in sizes:
+        for dt in (np.float32, np.float16):
+            a_np = rng.standard_normal((n, n)).astype(dt)
+            b_np = rng.standard_normal((n, n)).astype(dt)
+            impls = {"numpy": lambda a=a_np, b=b_np: a @ b} if dt == np.float32 and n <= 1024 else {}
+            impls.update(_jaxnc_impls({"webgpu": devices["webgpu"]} if dt == np.float16 or n > 1024 else devices,
+                                      jnp.matmul, [a_np, b_np]))  # fmt: skip
+            if torch is not None:
+                impls["torch[cuda]"] = _torch_impl(torch, torch.matmul, [a_np, b_np])
+            name = f"matmul {n}^3 {np.dtype(dt).name}"
+            out.append(Case(name, impls, work=2 * n**3 / 1e9, unit="GFLOP/s", baseline="jaxnc[webgpu]"))
+
+    # fused hypot: 2 arrays in, 1 out
+    n = (1 << 20) if SMALL else (1 << 26)
+    x_np = rng.standard_normal(n).astype(np.float32)
+    y_np = rng.standard_normal(n).astype(np.float32)
+    impls = {"numpy": lambda: np.hypot(x_np, y_np)}
+    impls.update(_jaxnc_impls(devices, jnp.hypot, [x_np, y_np]))
+    if torch is not None:
+        impls["torch[cuda]"] = _torch_impl(torch, torch.hypot, [x_np, y_np])
+    out.append(Case(f"fused hypot, 2x{n >> 20}M f32", impls, work=3 * 4 * n / 1e9, unit="GB/s"))
+
+    # reductions: full sum (read back) and row sums
+    impls = {"numpy": lambda: float(x_np.sum())}
+    impls.update(_jaxnc_impls(devices, jnp.sum, [x_np], read=True))
+    if torch is not None:
+        impls["torch[cuda]"] = _torch_impl(torch, torch.sum, [x_np], read=True)
+    out.append(Case(f"sum, {n >> 20}M f32", impls, work=4 * n / 1e9, unit="GB/s"))
+    m_np = x_np.reshape(-1, 4096 if not SMALL else 1024)
+    impls = {"numpy": lambda: m_np.sum(axis=1)}
+    impls.update(_jaxnc_impls(devices, lambda a: jnp.sum(a, axis=1), [m_np]))
+    if torch is not None:
+        impls["torch[cuda]"] = _torch_impl(torch, lambda a: a.sum(1), [m_np])
+    out.append(Case(f"row sums {m_np.shape[0]}x{m_np.shape[1]} f32", impls, work=4 * n / 1e9, unit="GB/s"))
+
+    # latency: a small jitted program read back, and an eager op read back
+    s_np = np.ones(16, np.float32)
+    impls = {"numpy": lambda: np.asarray(s_np * 2.0 + s_np)}
+    impls.update(_jaxnc_impls(devices, lambda s: s * 2.0 + s, [s_np], read=True))
+    if torch is not None:
+        impls["torch[cuda]"] = _torch_impl(torch, lambda s: s * 2.0 + s, [s_np], read=True)
+    out.append(Case("jitted small call + read, 16 f32", impls))
+    import jaxnc
+
+    impls = {"numpy": lambda: np.asarray(s_np + s_np)}
+    for b, d in devices.items():
+        s = jaxnc.device_put(s_np, d)
+        impls[f"jaxnc[{b}]"] = lambda s=s: np.asarray(s + s)
+    out.append(Case("eager add + read, 16 f32", impls))
+    return out

@@ -1,0 +1,157 @@
+"""WGSL numerics the conformance table does not reach: NaN/Inf, lax integer division, conversions, ULPs."""
+
+from __future__ import annotations
+
+import math
+
+import jaxnc
+import jaxnc.lax as lax
+import jaxnc.numpy as jnp
+import numpy as np
+import pytest
+
+SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5, 1e30, -1e-30], np.float32)
+MODERATE = SPECIALS[np.abs(np.nan_to_num(SPECIALS)) < 1e4]  # the sin/cos range reduction is exact below 8192
+
+
+def dev():
+    return jaxnc.devices("webgpu")[0]
+
+
+def on_gpu(fn, *args):
+    return np.asarray(fn(*[jaxnc.device_put(a, dev()) for a in args]))
+
+
+def on_cpu(fn, *args):
+    cpu = jaxnc.devices("cpu")[0]
+    return np.asarray(fn(*[jaxnc.device_put(a, cpu) for a in args]))
+
+
+@pytest.mark.parametrize(
+    "name,fn",
+    [("exp", jnp.exp), ("log", jnp.log), ("sin", jnp.sin), ("cos", jnp.cos), ("tanh", jnp.tanh),
+     ("erf", lax.erf), ("sqrt", jnp.sqrt), ("isnan", jnp.isnan), ("isinf", jnp.isinf), ("isfinite", jnp.isfinite),
+     ("sign", jnp.sign), ("floor", jnp.floor), ("to_int", lambda x: x.astype(jnp.int32)),
+     ("to_uint8", lambda x: x.astype(jnp.uint8)), ("to_bool", lambda x: x.astype(bool))],
+)  # fmt: skip
+def test_special_values_match_cpu(name, fn):
+    x = MODERATE if name in ("sin", "cos") else SPECIALS
+    np.testing.assert_allclose(on_gpu(fn, x), on_cpu(fn, x), rtol=5e-7, atol=0)
+
+
+@pytest.mark.parametrize(
+    "name,fn",
+    [("max", jnp.maximum), ("min", jnp.minimum), ("ne", lambda a, b: a != b), ("eq", lambda a, b: a == b),
+     ("lt", lambda a, b: a < b), ("ge", lambda a, b: a >= b), ("where", lambda a, b: jnp.where(a > b, a, b)),
+     ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b), ("div", lambda a, b: a / b)],
+)  # fmt: skip
+def test_nan_inf_binary_ops(name, fn):
+    a, b = np.meshgrid(SPECIALS, SPECIALS)
+    np.testing.assert_array_equal(on_gpu(fn, a, b), on_cpu(fn, a, b))
+
+
+def test_nan_through_reductions():
+    x = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, -np.inf]], np.float32)
+    for f in (lambda v: jnp.max(v, 1), lambda v: jnp.min(v, 1), lambda v: jnp.sum(v, 1), jnp.argmax):
+        np.testing.assert_array_equal(on_gpu(f, x), on_cpu(f, x))
+
+
+def test_integer_division_follows_lax():
+    # NB: INT_MIN is left out: the NumPy reference takes abs() of it, which overflows
+    ints = np.array([-7, 7, -1, 0, 5, -(2**31) + 1, np.iinfo(np.int32).max], np.int32)
+    a, b = np.meshgrid(ints, ints)
+    for f in (lax.div, lax.rem, jnp.floor_divide, jnp.remainder):
+        np.testing.assert_array_equal(on_gpu(f, a, b), on_cpu(f, a, b))
+    u = np.array([0, 1, 7, 4294967295], np.uint32)
+    a, b = np.meshgrid(u, u)
+    for f in (lax.div, lax.rem):
+        np.testing.assert_array_equal(on_gpu(f, a, b), on_cpu(f, a, b))
+
+
+def test_shifts_and_small_ints():
+    x = np.array([-128, -1, 0, 1, 100, 127], np.int8)
+    s = np.array([0, 1, 7, 8, -1, 3], np.int8)
+    for f in (lax.shift_left, lax.shift_right_arithmetic, lax.shift_right_logical, lambda a, b: a + b * 3):
+        np.testing.assert_array_equal(on_gpu(f, x, s), on_cpu(f, x, s))
+    big = np.array([1, -1, 5, 2**31 - 1], np.int32)
+    sh = np.array([31, 32, -1, 1], np.int32)
+    for f in (lax.shift_left, lax.shift_right_arithmetic, lax.shift_right_logical):
+        np.testing.assert_array_equal(on_gpu(f, big, sh), on_cpu(f, big, sh))
+
+
+def test_float_to_int_saturates():
+    x = np.array([3.9e9, -3.9e9, 2147483520.0, 300.0, -300.0, 255.9, np.nan], np.float32)
+    for dt in (jnp.int32, jnp.uint32, jnp.int8, jnp.uint8):
+        np.testing.assert_array_equal(on_gpu(lambda v: v.astype(dt), x), on_cpu(lambda v: v.astype(dt), x))
+
+
+def _ulp(got, want):
+    want32 = want.astype(np.float32)
+    spacing = np.spacing(np.abs(want32)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - want) / spacing
+
+
+@pytest.mark.parametrize(
+    "name,fn,ref,lo,hi,ulps",
+    [("exp", jnp.exp, np.exp, -80, 80, 4), ("log", jnp.log, np.log, 1e-3, 1e4, 4),
+     ("sin", jnp.sin, np.sin, -10, 10, 4), ("cos", jnp.cos, np.cos, -10, 10, 4),
+     ("tanh", jnp.tanh, np.tanh, -9, 9, 4), ("tanh_tiny", jnp.tanh, np.tanh, -1e-3, 1e-3, 4),
+     ("erf", lax.erf, np.vectorize(math.erf), -3, 3, 4)],
+)  # fmt: skip
+def test_transcendental_ulps(name, fn, ref, lo, hi, ulps):
+    x = np.linspace(lo, hi, 4099, dtype=np.float32)
+    got = on_gpu(fn, x)
+    want = ref(x.astype(np.float64))
+    assert _ulp(got, want).max() <= ulps
+
+
+def test_float16_and_bool_and_uint8():
+    dev_ = dev()
+    if "shader-f16" in dev_.backend.runtime.features:
+        h = np.linspace(-4, 4, 37).astype(np.float16)
+        np.testing.assert_allclose(on_gpu(lambda v: jnp.exp(v) * v + 1, h), on_cpu(lambda v: jnp.exp(v) * v + 1, h),
+                                   rtol=2e-3)  # fmt: skip
+    b = np.array([True, False, True, True, False, False, True])
+    np.testing.assert_array_equal(on_gpu(lambda v: ~v, b), ~b)
+    np.testing.assert_array_equal(on_gpu(lambda v: jnp.any(v), b), True)
+    u = np.arange(250, 261).astype(np.uint8)
+    np.testing.assert_array_equal(on_gpu(lambda v: v + 10, u), u + np.uint8(10))
+    np.testing.assert_array_equal(on_gpu(lambda v: jnp.sum(v.reshape(1, -1), 1, dtype=jnp.uint8), u),
+                                  [np.sum(u, dtype=np.uint8)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "shapes,fn",
+    [(((70, 50), (50, 90)), jnp.matmul), (((3, 33, 40), (3, 40, 20)), jnp.matmul),
+     (((50, 64), (70, 64)), lambda a, b: a @ b.T), (((64, 50), (64, 70)), lambda a, b: a.T @ b),
+     (((130, 17), (17, 129)), lambda a, b: jnp.maximum(a @ b + 1.0, 0.0))],
+)  # fmt: skip
+def test_tiled_matmul(shapes, fn):
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    np.testing.assert_allclose(on_gpu(jaxnc.jit(fn), *args), on_cpu(fn, *args), rtol=1e-4, atol=1e-4)
+    ints = [rng.integers(-5, 5, s).astype(np.int32) for s in shapes]
+    np.testing.assert_array_equal(on_gpu(jaxnc.jit(fn), *ints), on_cpu(fn, *ints))
+
+
+def test_matmul_uses_the_tiled_kernel_and_few_submits():
+    from jaxnc_webgpu.kernels import render_kernel
+
+    backend = dev().backend
+    prog = backend.lower(
+        jaxnc.make_jaxpr(jnp.matmul)(np.ones((64, 48), np.float32), np.ones((48, 80), np.float32)).jaxpr
+    )
+    (kernel,) = prog.kernels()
+    assert render_kernel(kernel, backend.runtime.limits).strategy.startswith("matmul")
+    x = jaxnc.device_put(np.ones((32, 32), np.float32), dev())
+    f = jaxnc.jit(lambda v: jnp.tanh(v @ v) @ v + jnp.sum(v))
+    f(x).block_until_ready()
+    before = backend.runtime.submits
+    np.asarray(f(x))
+    assert backend.runtime.submits - before <= 2  # every dispatch of the call, then the readback
+
+
+def test_long_reductions_use_workgroups():
+    x = np.random.default_rng(1).standard_normal((3, 5000)).astype(np.float32)
+    np.testing.assert_allclose(on_gpu(lambda v: jnp.sum(v, 1), x), x.sum(1, dtype=np.float64), rtol=1e-4)
+    np.testing.assert_allclose(on_gpu(jnp.max, x), x.max())
