@@ -124,3 +124,32 @@ def cases(backends) -> list[Case]:
         impls[f"jaxnc[{b}]"] = lambda s=s: np.asarray(s + s)
     out.append(Case("eager add + read, 16 f32", impls))
     return out
+
+
+def sweep_tiles(n: int = 4096) -> None:
+    """Print f32 matmul GFLOP/s of each tile shape (BM, BN, BK, TM, TN) on the default webgpu device."""
+    import time
+
+    import jaxnc
+    import jaxnc.numpy as jnp
+    from jaxnc_webgpu import kernels
+
+    d = jaxnc.devices("webgpu")[0]
+    rng = np.random.default_rng(0)
+    a = jaxnc.device_put(rng.standard_normal((n, n)).astype(np.float32), d)
+    b = jaxnc.device_put(rng.standard_normal((n, n)).astype(np.float32), d)
+    for tile in ((128, 128, 8, 8, 8), (128, 128, 16, 8, 8), (128, 64, 8, 8, 4), (64, 64, 16, 4, 4), (64, 64, 8, 4, 4)):
+        kernels.TILES = (tile,)
+        d.backend.clear_caches()
+        f = jaxnc.jit(lambda x, y: jnp.matmul(x, y))  # a new function: nothing cached from the last tile
+        f(a, b).block_until_ready()
+        t0 = time.perf_counter()
+        for _ in range(10):
+            out = f(a, b)
+        out.block_until_ready()
+        dt = (time.perf_counter() - t0) / 10
+        print(f"tile {tile}: {2 * n**3 / dt / 1e9:.0f} GFLOP/s", flush=True)
+
+
+if __name__ == "__main__":
+    sweep_tiles()
