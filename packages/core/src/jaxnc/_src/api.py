@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import ShapeDtypeStruct, get_aval
 from jaxnc._src.interpreters import ad, batching
@@ -185,6 +186,17 @@ def _check_input_dtype(x, allow_int: bool, holomorphic: bool) -> None:
                         "use vjp or set allow_int to True.")
 
 
+def _vjp_of_argnums(fun, argnums, args, kwargs, has_aux, allow_int, holomorphic):
+    """vjp of `fun` w.r.t. args[argnums] after checking their dtypes: (out, f_vjp, aux or None)."""
+    f = functools.partial(fun, **kwargs) if kwargs else fun
+    f_partial, dyn_args = _argnums_partial(f, argnums, args)
+    for leaf in tree_flatten(dyn_args)[0]:
+        _check_input_dtype(leaf, allow_int, holomorphic)
+    if has_aux:
+        return vjp(f_partial, *dyn_args, has_aux=True)
+    return (*vjp(f_partial, *dyn_args), None)
+
+
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False,
                    allow_int: bool = False, reduce_axes=()) -> Callable:  # fmt: skip
     """A function returning (fun(*args), gradient w.r.t. args[argnums]), as `jax.value_and_grad`.
@@ -198,14 +210,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args, **kwargs):
-        f = functools.partial(fun, **kwargs) if kwargs else fun
-        f_partial, dyn_args = _argnums_partial(f, argnums, args)
-        for leaf in tree_flatten(dyn_args)[0]:
-            _check_input_dtype(leaf, allow_int, holomorphic)
-        if has_aux:
-            ans, f_vjp, aux = vjp(f_partial, *dyn_args, has_aux=True)
-        else:
-            ans, f_vjp = vjp(f_partial, *dyn_args)
+        ans, f_vjp, aux = _vjp_of_argnums(fun, argnums, args, kwargs, has_aux, allow_int, holomorphic)
         _check_scalar_output(ans)
         one = np.ones((), get_aval(ans).dtype)
         g = f_vjp(one)
@@ -419,14 +424,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian by reverse mode (vmapped vjp over an output basis), as `jax.jacrev`."""
 
     def jacfun(*args, **kwargs):
-        f = functools.partial(fun, **kwargs) if kwargs else fun
-        f_partial, dyn_args = _argnums_partial(f, argnums, args)
-        for leaf in tree_flatten(dyn_args)[0]:
-            _check_input_dtype(leaf, allow_int, holomorphic)
-        if has_aux:
-            y, pullback, aux = vjp(f_partial, *dyn_args, has_aux=True)
-        else:
-            y, pullback = vjp(f_partial, *dyn_args)
+        y, pullback, aux = _vjp_of_argnums(fun, argnums, args, kwargs, has_aux, allow_int, holomorphic)
         y_flat, y_tree = tree_flatten(y)
         basis, out_sizes = _std_basis(y_flat)
         jac = vmap(lambda *cts: pullback(tree_unflatten(y_tree, cts)))(*basis)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+
 from jaxnc._src import dtypes
 from jaxnc._src.array_methods import ArrayMethods
 from jaxnc._src.errors import (
@@ -460,6 +461,14 @@ class ClosedJaxpr:
         return pp_jaxpr(self.jaxpr)
 
     __repr__ = __str__
+
+
+def cached_derived(closed: ClosedJaxpr, key, build: Callable):
+    """A jaxpr derived from `closed` (its jvp, transpose, batched form...), built once per key."""
+    out = closed._cache.get(key)
+    if out is None:
+        out = closed._cache[key] = build()
+    return out
 
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from jaxnc._src import core
 from jaxnc._src.core import UndefinedPrimal, Zero, get_aval, is_undefined_primal
 
@@ -259,12 +260,13 @@ def vjp_flat(f: Callable, primals: Sequence):
 
 def jvp_jaxpr(closed: core.ClosedJaxpr, nonzeros: Sequence[bool]) -> core.ClosedJaxpr:
     """A jaxpr computing (primal outs, tangent outs) from (primals, tangents of the nonzero inputs)."""
+
+    return core.cached_derived(closed, ("jvp", tuple(nonzeros)), lambda: _jvp_jaxpr(closed, nonzeros))
+
+
+def _jvp_jaxpr(closed, nonzeros):
     from jaxnc._src.interpreters import partial_eval as pe
 
-    key = ("jvp", tuple(nonzeros))
-    cached = closed._cache.get(key)
-    if cached is not None:
-        return cached
     in_avals = closed.in_avals
     tangent_avals = [a.to_tangent_aval() for a, nz in zip(in_avals, nonzeros, strict=True) if nz]
 
@@ -274,18 +276,18 @@ def jvp_jaxpr(closed: core.ClosedJaxpr, nonzeros: Sequence[bool]) -> core.Closed
         outs_p, outs_t = jvp_flat(core.jaxpr_as_fun(closed), primals, tangents)
         return [*outs_p, *outs_t]
 
-    out = closed._cache[key] = pe.trace_to_closed_jaxpr(fun, [*in_avals, *tangent_avals])
-    return out
+    return pe.trace_to_closed_jaxpr(fun, [*in_avals, *tangent_avals])
 
 
 def transpose_jaxpr(closed: core.ClosedJaxpr, linear: Sequence[bool]) -> core.ClosedJaxpr:
     """A jaxpr mapping (non-linear inputs, output cotangents) to cotangents of the linear inputs."""
+
+    return core.cached_derived(closed, ("transpose", tuple(linear)), lambda: _transpose_jaxpr(closed, linear))
+
+
+def _transpose_jaxpr(closed, linear):
     from jaxnc._src.interpreters import partial_eval as pe
 
-    key = ("transpose", tuple(linear))
-    cached = closed._cache.get(key)
-    if cached is not None:
-        return cached
     in_avals = closed.in_avals
     nonlin_avals = [a for a, lin in zip(in_avals, linear, strict=True) if not lin]
 
@@ -297,5 +299,4 @@ def transpose_jaxpr(closed: core.ClosedJaxpr, linear: Sequence[bool]) -> core.Cl
         return [instantiate(ct, a.to_tangent_aval()) for ct, a in zip([c for c in cts_in if c is not None], lin_avals, strict=True)]
 
     ct_avals = [a.to_tangent_aval() for a in closed.out_avals]
-    out = closed._cache[key] = pe.trace_to_closed_jaxpr(fun, [*nonlin_avals, *ct_avals])
-    return out
+    return pe.trace_to_closed_jaxpr(fun, [*nonlin_avals, *ct_avals])

@@ -126,12 +126,13 @@ def vmap_flat(f: Callable, in_dims: Sequence, out_dims: Sequence | Callable, axi
 
 def vmap_jaxpr(closed: core.ClosedJaxpr, axis_size: int, in_dims: Sequence) -> core.ClosedJaxpr:
     """A jaxpr of the batched computation; every output is batched along axis 0."""
+
+    return core.cached_derived(closed, ("vmap", axis_size, tuple(in_dims)), lambda: _vmap_jaxpr(closed, axis_size, in_dims))
+
+
+def _vmap_jaxpr(closed, axis_size, in_dims):
     from jaxnc._src.interpreters import partial_eval as pe
 
-    key = ("vmap", axis_size, tuple(in_dims))
-    cached = closed._cache.get(key)
-    if cached is not None:
-        return cached
     in_avals = []
     for a, d in zip(closed.in_avals, in_dims, strict=True):
         if d is not_mapped:
@@ -144,5 +145,4 @@ def vmap_jaxpr(closed: core.ClosedJaxpr, axis_size: int, in_dims: Sequence) -> c
     def fun(*args):
         return vmap_flat(core.jaxpr_as_fun(closed), in_dims, [0] * len(closed.out_avals), axis_size, args)
 
-    out = closed._cache[key] = pe.trace_to_closed_jaxpr(fun, in_avals)
-    return out
+    return pe.trace_to_closed_jaxpr(fun, in_avals)

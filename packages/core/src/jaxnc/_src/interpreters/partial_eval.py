@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from jaxnc._src import core
 from jaxnc._src.core import get_aval
 
