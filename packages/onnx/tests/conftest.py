@@ -1,1 +1,38 @@
 pytest_plugins = ["jaxnc.testing.plugin"]
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+_LEDGER = pathlib.Path(__file__).with_name("backend_ledger.txt")
+
+
+def _ledger() -> dict[str, str]:
+    entries = {}
+    for line in _LEDGER.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, reason = line.partition("#")
+            entries[name.strip()] = reason.strip()
+    return entries
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the ledger's backend cases as strict xfails (with the ledger's reason)."""
+    ledger = _ledger()
+    for item in items:
+        if item.cls is not None and item.cls.__name__ == "OnnxBackendNodeModelTest":
+            item.add_marker(pytest.mark.allow_leaks("checked once around the whole suite (module fixture)"))
+            case = item.name.removesuffix("_cpu")
+            if case in ledger:
+                item.add_marker(pytest.mark.xfail(reason=ledger[case], strict=True))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the backend suite's pass count (the number recorded in the README)."""
+    passed = [r for r in terminalreporter.stats.get("passed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
+    xfailed = [r for r in terminalreporter.stats.get("xfailed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
+    total = len(passed) + len(xfailed) + len(failed)
+    if total:
+        terminalreporter.write_line(f"ONNX backend node suite (cpu): {len(passed)}/{total} cases pass, "
+                                    f"{len(xfailed)} in the ledger, {len(failed)} unexpected")  # fmt: skip
