@@ -22,7 +22,7 @@ WANTED_FEATURES = ("shader-f16", "shader-f64", "shader-int64", "subgroup", "time
 LIMITS = ("max-storage-buffer-binding-size", "max-buffer-size", "max-storage-buffers-per-shader-stage",
           "max-compute-workgroup-storage-size", "max-compute-invocations-per-workgroup",
           "max-compute-workgroup-size-x", "max-compute-workgroups-per-dimension")  # fmt: skip
-POOL_BYTES = 1 << 30  # freed buffers kept for reuse, in total
+POOL_BYTES = 4 << 30  # freed buffers kept for reuse, in total (a fresh buffer costs an allocation and a clear)
 DISPATCHES_PER_SUBMIT = 512
 
 
