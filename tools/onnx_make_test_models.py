@@ -4,18 +4,23 @@ Run once with a Python that has torch (CPU) and onnx, e.g. a separate venv:
     python -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 onnx
     /tmp/torchenv/bin/python tools/onnx_make_test_models.py
 It writes packages/onnx/tests/data/{mlp,cnn,transformer}.onnx and reference.npz (inputs and torch's
-outputs; onnxruntime's outputs too when it is importable), so the tests run without torch.
+outputs; onnxruntime's outputs too when it is importable), and silero_reference.npz (onnxruntime's
+outputs of the silero-vad model fetched from its PyPI wheel), so the tests run without torch/onnxruntime.
 """
 
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import numpy as np
 import torch
 from torch import nn
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "packages" / "onnx" / "tests" / "data"
+TESTS = pathlib.Path(__file__).resolve().parents[1] / "packages" / "onnx" / "tests"
+OUT = TESTS / "data"
+sys.path.insert(0, str(TESTS))
+import models as material  # noqa: E402 - the tests' fetch helpers
 
 
 class MLP(nn.Module):
@@ -86,6 +91,13 @@ def main() -> None:
             pass
         print(name, path.stat().st_size, "bytes")
     np.savez(OUT / "reference.npz", **ref)
+    silero = material.wheel_file(*material.SILERO)
+    if silero is not None:
+        import onnxruntime
+
+        sess = onnxruntime.InferenceSession(str(silero), providers=["CPUExecutionProvider"])
+        outs = sess.run(None, material.silero_feeds())
+        np.savez(OUT / "silero_reference.npz", **{o.name: v for o, v in zip(sess.get_outputs(), outs, strict=True)})
 
 
 if __name__ == "__main__":

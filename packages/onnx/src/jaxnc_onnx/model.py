@@ -129,7 +129,7 @@ class ONNXModel:
             except (TypeError, ValueError) as e:
                 raise OnnxError(f"initializer {t.name!r}: cannot read it as an array ({e})") from e
             if value.dtype.kind in "fc" and value.dtype.itemsize >= 2 and on_device(value.dtype):
-                self.params[t.name] = self._put(value)
+                self.params[t.name] = self.put(value)
             else:
                 self.constants[t.name] = value
         init_names = {t.name for t in graph.initializer}
@@ -138,7 +138,8 @@ class ONNXModel:
         self.output_names = [vi.name for vi in graph.output]
         self._declared = {vi.name: vi for vi in list(graph.input) + list(graph.output) + list(graph.value_info)}
 
-    def _put(self, value):
+    def put(self, value):
+        """A host array as a jaxnc array on the model's device (64-bit types narrowed as jaxnc does)."""
         arr = jnp.asarray(np.asarray(value).astype(device_dtype(value.dtype), copy=False))
         return jaxnc.device_put(arr, self.device) if self.device is not None else arr
 
@@ -156,8 +157,11 @@ class ONNXModel:
                     raise OnnxError(
                         f"input {name!r}: expected dtype {onnx_type_name(elem)} ({want}), got {value.dtype}"
                     )
-            # NB: dtypes jaxnc lacks (float8, int4, ...) stay host values for the host-capable ops
-            value = self._put(value) if on_device(value.dtype) else value
+            # NB: integer/bool feeds given as NumPy stay host values, like integer initializers, so a
+            # closed-over sample rate or shape under jit stays static (and int64 stays int64); so do
+            # dtypes jaxnc lacks (float8, int4, ...). Float feeds are data and go to the device.
+            if value.dtype.kind not in "iub" and on_device(value.dtype):
+                value = self.put(value)
         if declared is not None and declared[1] is not None:
             dims = declared[1]
             shape = tuple(value.shape)

@@ -1,0 +1,78 @@
+"""Real models: the torch-exported MLP/CNN/transformer block and silero-vad (from its PyPI wheel) against
+onnxruntime's saved outputs (and onnxruntime itself when installed), eagerly, under jit, on every backend."""
+
+from __future__ import annotations
+
+import jaxnc
+import numpy as np
+import pytest
+from jaxnc_onnx import ONNXModel
+from models import DATA, EXPORTED, SILERO, silero_feeds, wheel_file
+
+REF = np.load(DATA / "reference.npz")
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _ort(path, feeds):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime not installed: compared with saved outputs only")
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_exported_matches_saved_onnxruntime_outputs(name):
+    model = ONNXModel(DATA / f"{name}.onnx")
+    (y,) = model.run(None, {"x": REF[f"{name}_x"]})
+    np.testing.assert_allclose(y, REF[f"{name}_ort"], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(y, REF[f"{name}_torch"], rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_exported_jit_matches_eager(name):
+    model = ONNXModel(DATA / f"{name}.onnx")
+    x = REF[f"{name}_x"]
+    (eager,) = model(x=x)
+    (jitted,) = jaxnc.jit(model)(x=x)
+    np.testing.assert_allclose(np.asarray(jitted), np.asarray(eager), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_exported_matches_live_onnxruntime(name):
+    path = DATA / f"{name}.onnx"
+    x = REF[f"{name}_x"][:1]  # a different batch size than the saved one: dynamic axes
+    (want,) = _ort(path, {"x": x})
+    np.testing.assert_allclose(ONNXModel(path).run(None, {"x": x})[0], want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("backend", sorted(jaxnc.backends()))
+def test_exported_on_every_backend(backend):
+    model = ONNXModel(DATA / "cnn.onnx", device=backend)
+    (y,) = model.run(None, {"x": REF["cnn_x"]})
+    np.testing.assert_allclose(y, REF["cnn_ort"], rtol=RTOL, atol=ATOL)
+
+
+@pytest.fixture(scope="module")
+def silero():
+    path = wheel_file(*SILERO)
+    if path is None:
+        pytest.skip(f"{SILERO[0]} could not be downloaded (offline): the real-model check needs it")
+    return path
+
+
+def test_silero_vad_matches_onnxruntime(silero):
+    # If + LSTM + Conv + Pad + ReduceMean, exported by spox at opset 16
+    model = ONNXModel(silero)
+    outs = model.run(None, silero_feeds())
+    saved = np.load(DATA / "silero_reference.npz")
+    for got, name in zip(outs, model.output_names, strict=True):
+        np.testing.assert_allclose(got, saved[name], rtol=RTOL, atol=1e-5)
+
+
+def test_silero_vad_jit_with_static_rate(silero):
+    # the sample rate selects the If branch: under jit it must be a host value (a closed-over constant)
+    model = ONNXModel(silero)
+    feeds = silero_feeds()
+    sr = feeds.pop("sr")
+    out, state = jaxnc.jit(lambda input, state: model(input=input, state=state, sr=sr))(**feeds)
+    saved = np.load(DATA / "silero_reference.npz")
+    np.testing.assert_allclose(np.asarray(out), saved["output"], rtol=RTOL, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(state), saved["stateN"], rtol=RTOL, atol=1e-5)
