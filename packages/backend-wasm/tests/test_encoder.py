@@ -14,7 +14,7 @@ def _immediates(name: str) -> tuple[tuple, str]:
     """Immediates for `name` in our encoder, and the same in the text format."""
     if name in ("local.get", "local.set", "local.tee"):
         return (0,), "0"
-    if name in ("br", "br_if"):
+    if name in ("br", "br_if", "call"):
         return (0,), "0"
     if name in ("block", "loop", "if"):
         return (), ""

@@ -11,11 +11,13 @@ import numpy as np
 import wasmtime
 from jaxnc._src import core, dtypes
 from jaxnc._src.backends.base import Device
+from jaxnc._src.lax.control_flow import note_loop_path
 from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
+from jaxnc._src.lowering.program import Loop
 
-from jaxnc_wasm import scalar_ops
+from jaxnc_wasm import loops, scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module
 from jaxnc_wasm.matmul import match_matmul, matmul_module, scratch_bytes
@@ -36,6 +38,15 @@ class CompiledKernel:
     vectorized: str
     name: str
     scratch: int = 0  # bytes of scratch memory each call needs (passed after `out`)
+    functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
+
+
+@dataclasses.dataclass
+class CompiledLoop:
+    module: wasmtime.Module
+    nparams: int
+    scratch: int
+    kind: str  # "scan" | "while"
     functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
 
 
@@ -126,6 +137,28 @@ class WasmBackend(KernelBackend):
         finally:
             if scratch is not None:
                 self.release(scratch)
+
+    # --- native loops -----------------------------------------------------------------------------
+    def runs_loop(self, loop: Loop) -> bool:
+        return loops.renderable(loop)
+
+    def compile_loop(self, loop: Loop) -> CompiledLoop:
+        wasm, scratch, text = loops.loop_module(loop, debug.level() >= 3)
+        if text is not None:
+            debug.emit(f"[jaxnc wasm] native {loop.params['kind']} loop {loop.params}\n{text}")
+        module = self.runtime.compile(wasm)
+        return CompiledLoop(module, len(loop.ins) + len(loop.outs) + 1, scratch, loop.params["kind"])
+
+    def launch_loop(self, exe: CompiledLoop, ins: Sequence[int], outs: Sequence[int]) -> None:
+        scratch = self.allocate(exe.scratch)
+        try:
+            fn = exe.functions.get(threading.get_ident())
+            if fn is None:
+                fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "loop", exe.nparams)
+            fn(*ins, *outs, scratch)
+        finally:
+            self.release(scratch)
+        note_loop_path(exe.kind, "native", self.name)
 
     def memory_stats(self) -> dict:
         return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}

@@ -54,6 +54,7 @@ _MEMORY = {  # name -> (opcode, natural alignment log2)
 _SATURATING = {  # 0xFC prefix
     "i32.trunc_sat_f32_s": 0, "i32.trunc_sat_f32_u": 1, "i32.trunc_sat_f64_s": 2, "i32.trunc_sat_f64_u": 3,
     "i64.trunc_sat_f32_s": 4, "i64.trunc_sat_f32_u": 5, "i64.trunc_sat_f64_s": 6, "i64.trunc_sat_f64_u": 7,
+    "memory.copy": 10,  # followed by the two memory indices (0, 0)
 }  # fmt: skip
 
 _SIMD_MEMORY = {"v128.load": (0, 4), "v128.store": (11, 4), "v128.load32_zero": (92, 2), "v128.load64_zero": (93, 3)}
@@ -90,7 +91,7 @@ _CONTROL_BLOCK = {"block": 0x02, "loop": 0x03, "if": 0x04}
 _CONTROL_DEPTH = {"br": 0x0C, "br_if": 0x0D}
 _LOCAL = {"local.get": 0x20, "local.set": 0x21, "local.tee": 0x22}
 OPS = {*_PLAIN, *_MEMORY, *_SATURATING, *_SIMD_MEMORY, *_SIMD_LANE, *_SIMD, *_CONTROL_BLOCK, *_CONTROL_DEPTH,
-       *_LOCAL, "i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "i8x16.shuffle"}  # fmt: skip
+       *_LOCAL, "i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "i8x16.shuffle", "call"}  # fmt: skip
 
 
 def uleb(n: int) -> bytes:
@@ -168,6 +169,11 @@ class Function:
         elif name in _SATURATING:
             code.append(0xFC)
             code += uleb(_SATURATING[name])
+            if name == "memory.copy":
+                code += b"\x00\x00"
+        elif name == "call":
+            code.append(0x10)
+            code += uleb(imm[0])
         elif name in _CONTROL_BLOCK:
             code.append(_CONTROL_BLOCK[name])
             code.append(imm[0] if imm else BLOCK_EMPTY)

@@ -2,7 +2,7 @@
 
 A subclass provides memory (`allocate`, `release`, `write`, `read`), says what kernels may contain
 (`renders`, `max_inputs`) and runs them (`compile_kernel`, `launch`; optionally `compile_routine`
-for native routines). Everything else — lowering, fusion, buffer planning, caching, the step
+for native routines, and `runs_loop`/`compile_loop`/`launch_loop` for native scan/while loops). Everything else — lowering, fusion, buffer planning, caching, the step
 loop, refcounted handles — lives here and is shared by every kernel backend.
 """
 
@@ -70,7 +70,7 @@ class ProgramExecutable(Executable):
             elif isinstance(step, Call):
                 self.steps.append(("call", backend._routine(step.routine), step.ins, step.outs, step.routine))
             elif isinstance(step, Loop):
-                raise NotImplementedError("Loop steps are not produced yet; scan/while run as routines")
+                self.steps.append(("loop", backend.compile_loop(step), step.ins, step.outs, step))
         self.inputs = program.inputs
         self.outputs = program.outputs
         self.env_template: list[Any] = [None] * self.nslots
@@ -124,6 +124,14 @@ class KernelBackend(Backend):
 
     def launch_routine(self, executable: Any, ins: Sequence[Any], outs: Sequence[Any]) -> None:
         raise NotImplementedError
+
+    # optional: `runs_loop(loop: Loop) -> bool`. A backend defining it is asked, during lowering, whether
+    # it runs a scan/while Loop step itself; if so, `compile_loop` and `launch_loop` run it.
+    def compile_loop(self, loop: Loop) -> Any:
+        raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement compile_loop")
+
+    def launch_loop(self, executable: Any, ins: Sequence[Any], outs: Sequence[Any]) -> None:
+        raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement launch_loop")
 
     # --- memory: the core protocol over the subclass's allocations --------------------------------
     def _upload(self, array: np.ndarray) -> Storage:
@@ -204,8 +212,14 @@ class KernelBackend(Backend):
                 elif op == "free":
                     self._decref(env[a])
                 else:
-                    self._call(a, d, [env[s] for s in b], [env[s] for s in c])
+                    self._step(op, a, b, c, d, env)
         return self._outputs(exe, env)
+
+    def _step(self, op: str, a, b, c, d, env: list) -> None:
+        if op == "loop":
+            self.launch_loop(a, [env[s].raw for s in b], [env[s].raw for s in c])
+        else:
+            self._call(a, d, [env[s] for s in b], [env[s] for s in c])
 
     def _run_timed(self, exe: ProgramExecutable, env: list) -> None:
         for op, a, b, c, d in exe.steps:
@@ -217,8 +231,8 @@ class KernelBackend(Backend):
             elif op == "free":
                 self._decref(env[a])
             else:
-                self._call(a, d, [env[s] for s in b], [env[s] for s in c])
-            what = d.name if op in ("launch", "call") else f"{op} %{a}"
+                self._step(op, a, b, c, d, env)
+            what = d.name if op in ("launch", "call") else (f"loop {d.params}" if op == "loop" else f"{op} %{a}")
             debug.emit(f"[jaxnc {self.name}] {what}: {(time.perf_counter() - t0) * 1e6:.1f} µs")
 
     def _call(self, native: Any, routine: Routine, ins: list[Storage], outs: list[Storage]) -> None:

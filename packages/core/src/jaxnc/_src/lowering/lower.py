@@ -13,7 +13,7 @@ from jaxnc._src.lowering import ir, math_expand, rules
 from jaxnc._src.lowering.fusion import plan_fusion
 from jaxnc._src.lowering.kernel import Kernel, Reduce, primitive_routine
 from jaxnc._src.lowering.lazy import Lazy, buffer_value, constant, map_trackers
-from jaxnc._src.lowering.program import Call, Launch, Program, nbytes, plan_buffers
+from jaxnc._src.lowering.program import Call, Launch, Loop, Program, nbytes, plan_buffers
 from jaxnc._src.lowering.view import ShapeTracker, View
 
 
@@ -25,6 +25,8 @@ class Capabilities(Protocol):
     def renders(self, op: str, dtype: np.dtype) -> bool:
         """Whether kernels may contain `op` on arguments of `dtype` ("load" asks about buffer dtypes,
         "reduce_<op>" about accumulators)."""
+
+    # optional: `runs_loop(loop: Loop) -> bool`, whether the backend runs this scan/while natively
 
 
 # --- inlining call-like primitives -------------------------------------------------------------
@@ -170,9 +172,13 @@ def lower_jaxpr(jaxpr: core.Jaxpr, caps: Capabilities, consts: dict | None = Non
         if kind == "routine":
             ins = [read_buffer(a) for a in eqn.inputs]
             outs = [lw.new_slot(v.aval) for v in eqn.outvars]
-            routine = primitive_routine(eqn.primitive, eqn.params, [a.aval for a in eqn.inputs],
-                                        [v.aval for v in eqn.outvars])  # fmt: skip
-            lw.steps.append(Call(routine, ins, outs))
+            loop = lower_loop(eqn, caps, lw, ins, outs)
+            if loop is not None:
+                lw.steps.append(loop)
+            else:
+                routine = primitive_routine(eqn.primitive, eqn.params, [a.aval for a in eqn.inputs],
+                                            [v.aval for v in eqn.outvars])  # fmt: skip
+                lw.steps.append(Call(routine, ins, outs))
             for v, s in zip(eqn.outvars, outs, strict=True):
                 env[v] = buffer_value(s, v.aval)
             continue
@@ -182,6 +188,45 @@ def lower_jaxpr(jaxpr: core.Jaxpr, caps: Capabilities, consts: dict | None = Non
     outputs = [read_buffer(v) for v in jaxpr.outvars]
     prog = Program(inputs, outputs, lw.consts, lw.steps, lw.avals)
     return plan_buffers(prog)
+
+
+# --- loops ----------------------------------------------------------------------------------------
+
+
+def _lower_body(closed: core.ClosedJaxpr, caps: Capabilities, nconsts: int, lw: _Lowering) -> tuple[Program, list[int]]:
+    """The body as a Program whose constants became inputs right after its `nconsts` leading ones,
+    and the outer const slots holding them."""
+    body = lower_jaxpr(closed.jaxpr, caps, dict(zip(closed.jaxpr.constvars, closed.consts, strict=True)))
+    hoisted = list(body.consts)
+    outer = [lw.const_slot(body.consts[s], body.avals[s]) for s in hoisted]
+    inputs = [*body.inputs[:nconsts], *hoisted, *body.inputs[nconsts:]]
+    return Program(inputs, body.outputs, {}, body.steps, body.avals), outer
+
+
+def lower_loop(eqn: core.JaxprEqn, caps: Capabilities, lw: _Lowering, ins: list[int], outs: list[int]) -> Loop | None:
+    """A Loop step for a scan/while equation when the backend runs it (`caps.runs_loop`), else None."""
+    runs_loop = getattr(caps, "runs_loop", None)
+    name, p = eqn.primitive.name, eqn.params
+    if runs_loop is None or name not in ("scan", "while"):
+        return None
+    n_before = len(lw.consts)
+    if name == "scan":
+        nc = p["num_consts"]
+        body, extra = _lower_body(p["jaxpr"], caps, nc, lw)
+        params = {"kind": "scan", "num_consts": nc + len(extra), "num_carry": p["num_carry"],
+                  "length": p["length"], "reverse": p["reverse"]}  # fmt: skip
+        loop = Loop(body, [*ins[:nc], *extra, *ins[nc:]], outs, params)
+    else:
+        cn, bn = p["cond_nconsts"], p["body_nconsts"]
+        cond, cextra = _lower_body(p["cond_jaxpr"], caps, cn, lw)
+        body, bextra = _lower_body(p["body_jaxpr"], caps, bn, lw)
+        params = {"kind": "while", "cond_nconsts": cn + len(cextra), "body_nconsts": bn + len(bextra)}
+        loop = Loop(body, [*ins[:cn], *cextra, *ins[cn : cn + bn], *bextra, *ins[cn + bn :]], outs, params, cond)
+    if runs_loop(loop):
+        return loop
+    for s in list(lw.consts)[n_before:]:  # the routine takes the original operands; drop the hoisted
+        del lw.consts[s]
+    return None
 
 
 # --- kernel formation ----------------------------------------------------------------------------

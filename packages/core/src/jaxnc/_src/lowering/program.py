@@ -42,12 +42,25 @@ class Call:
 
 @dataclasses.dataclass
 class Loop:
-    """Run `body` (a Program) repeatedly; reserved for scan/while lowerings (host loop today)."""
+    """A scan or while loop whose body (and predicate) are Programs without constants.
+
+    scan (`params["kind"] == "scan"`, with num_consts, num_carry, length, reverse):
+      ins = consts + init carries + stacked xs (+ hoisted body constants, appended to the consts'
+      role: the body's inputs are consts + hoisted + carries + one x slice each);
+      outs = final carries + stacked ys; body outputs = carries + one y slice each.
+    while (`kind == "while"`, with cond_nconsts, body_nconsts; `cond` set):
+      ins = cond consts + body consts + init carries (+ hoisted constants of cond, then of body);
+      outs = final carries; cond: cond consts + hoisted + carries -> bool[]; body: body consts +
+      hoisted + carries -> carries.
+    A backend that said it runs the loop (`runs_loop`) renders it; otherwise the lowering emits
+    the primitive's routine (the host loop) instead.
+    """
 
     body: Program
     ins: list[int]
     outs: list[int]
     params: dict
+    cond: Program | None = None
 
 
 Step = Alloc | Free | Launch | Call | Loop
@@ -86,7 +99,10 @@ class Program:
                 outs = ", ".join(map(name, step.outs))
                 lines.append(f"  {outs} = {step.routine.name}({', '.join(map(name, step.ins))})")
             elif isinstance(step, Loop):
-                lines.append(f"  loop {step.params} ({', '.join(map(name, step.ins))}):")
+                outs = ", ".join(map(name, step.outs))
+                lines.append(f"  {outs} = loop {step.params} ({', '.join(map(name, step.ins))}):")
+                if step.cond is not None:
+                    lines.extend("    cond " + ln for ln in str(step.cond).splitlines())
                 lines.extend("    " + ln for ln in str(step.body).splitlines())
         lines.append(f"  return ({', '.join(map(name, self.outputs))})")
         return "\n".join(lines)
@@ -178,5 +194,5 @@ def _renamed(step: Step, rename: dict[int, int]) -> Step:
     if isinstance(step, Call):
         return Call(step.routine, [r(s) for s in step.ins], [r(s) for s in step.outs])
     if isinstance(step, Loop):
-        return Loop(step.body, [r(s) for s in step.ins], [r(s) for s in step.outs], step.params)
+        return Loop(step.body, [r(s) for s in step.ins], [r(s) for s in step.outs], step.params, step.cond)
     return step
