@@ -21,14 +21,18 @@ from jaxnc_wasm.encoder import I32, V128, Function, Module
 
 
 class KernelCodegen:
-    def __init__(self, kernel: Kernel, listing: bool = False) -> None:
+    """Renders `kernel` as a function, or inline into `into` (a function whose locals `params` hold
+    the kernel's inputs, out, lo and hi: native loops inline small kernels into their driver)."""
+
+    def __init__(self, kernel: Kernel, listing: bool = False, into: Function | None = None, params=None) -> None:
         self.kernel = kernel
         self.shape = kernel.shape or (1,)
         self.rshape = kernel.reduce.shape if kernel.reduce else ()
         self.n, self.m = len(self.shape), len(self.rshape)
         nin = len(kernel.in_dtypes)
-        self.f = Function("kernel", [I32] * (nin + 3), [], listing)
-        self.out_param, self.lo, self.hi = nin, nin + 1, nin + 2
+        self.f = into if into is not None else Function("kernel", [I32] * (nin + 3), [], listing)
+        self.params = list(params) if params is not None else list(range(nin + 3))
+        self.out_param, self.lo, self.hi = self.params[nin], self.params[nin + 1], self.params[nin + 2]
         self.level_of = {f"i{d}": d + 1 for d in range(self.n)} | {f"r{d}": self.n + d + 1 for d in range(self.m)}
         self.acc_level = self.n + self.m + 1
         self.var_local = {name: self.f.local(I32) for name in self.level_of}
@@ -254,7 +258,7 @@ class KernelCodegen:
 
     def address(self, input_no: int, index: ir.Expr, dt) -> None:
         f = self.f
-        f.op("local.get", input_no)
+        f.op("local.get", self.params[input_no])
         self.value(index, "s")
         shift = int(math.log2(np.dtype(dt).itemsize))
         if shift:
@@ -284,7 +288,7 @@ class KernelCodegen:
         aff = self.affine.get(node)
         if aff is not None:  # contiguous: one v128.load at lane 0's address
             _, rest = aff
-            f.op("local.get", node.arg)
+            f.op("local.get", self.params[node.arg])
             self.value(rest, "s")
             f.op("local.get", self.var_local[self.lane])
             f.op("i32.add")

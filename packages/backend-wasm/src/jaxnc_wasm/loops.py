@@ -22,6 +22,7 @@ from jaxnc_wasm.encoder import I32, Function, Module
 
 ALIGN = 16
 _COPY_INLINE = 64  # bytes copied with loads/stores; larger copies use memory.copy
+INLINE_WORK = 4096  # kernels with at most this many element operations are rendered into the driver
 
 
 def renderable(loop: Loop) -> bool:
@@ -42,11 +43,12 @@ class LoopCodegen:
         self.functions: dict = {}  # kernel.key -> function index
         for prog in (loop.cond, loop.body):
             for step in prog.steps if prog is not None else ():
-                if isinstance(step, Launch) and step.kernel.size and step.kernel.key not in self.functions:
-                    g = KernelCodegen(step.kernel, listing)
+                k = step.kernel if isinstance(step, Launch) else None
+                if k is not None and k.size and k.work() > INLINE_WORK and k.key not in self.functions:
+                    g = KernelCodegen(k, listing)
                     g.emit()
-                    g.f.name = f"k{len(self.functions)}_{step.kernel.name}"
-                    self.functions[step.kernel.key] = len(self.module.functions)
+                    g.f.name = f"k{len(self.functions)}_{k.name}"
+                    self.functions[k.key] = len(self.module.functions)
                     self.module.functions.append(g.f)
         n = len(loop.ins) + len(loop.outs)
         self.f = Function("loop", [I32] * (n + 1), [], listing)
@@ -111,12 +113,24 @@ class LoopCodegen:
         for step in prog.steps:
             if not isinstance(step, Launch) or not step.kernel.size:
                 continue
-            for s in step.ins:
-                addr[s]()
-            addr[step.out]()
-            f.op("i32.const", 0)
-            f.op("i32.const", step.kernel.shape[0] if step.kernel.shape else 1)
-            f.op("call", self.functions[step.kernel.key])
+            k = step.kernel
+            rows = k.shape[0] if k.shape else 1
+            index = self.functions.get(k.key)
+            if index is not None:
+                for s in step.ins:
+                    addr[s]()
+                addr[step.out]()
+                f.op("i32.const", 0)
+                f.op("i32.const", rows)
+                f.op("call", index)
+                continue
+            params = []  # inline: the kernel's parameters become locals of the driver
+            for push in [*(addr[s] for s in step.ins), addr[step.out], lambda: f.op("i32.const", 0),
+                         lambda r=rows: f.op("i32.const", r)]:  # fmt: skip
+                params.append(f.local(I32))
+                push()
+                f.op("local.set", params[-1])
+            KernelCodegen(k, into=f, params=params).emit()
 
     def carries(self, carry_ins: list[int], avals: list) -> tuple[list[int], list[int]]:
         """`cur` and `nxt` buffers of every carry, `cur` holding the initial value."""
