@@ -24,7 +24,7 @@ def _load(model, base_dir) -> ModelProto:
         proto = model
     elif isinstance(model, (bytes, bytearray, memoryview)):
         try:
-            proto = onnx.load_model_from_string(bytes(model), load_external_data=False)
+            proto = onnx.load_model_from_string(bytes(model))
         except (google.protobuf.message.DecodeError, ValueError) as e:
             raise OnnxError(f"the bytes are not a valid ONNX ModelProto: {e}") from e
     elif isinstance(model, (str, os.PathLike)):
@@ -43,7 +43,7 @@ def _load(model, base_dir) -> ModelProto:
             raise OnnxError("the model keeps tensors in external data files; pass base_dir= (or load it from a path)")
         proto = ModelProto.FromString(proto.SerializeToString())  # NB: do not fill the caller's proto
         try:
-            onnx.load_external_data_for_model(proto, base_dir)
+            onnx.load_external_data_for_model(proto, os.fspath(base_dir))
         except (OSError, ValueError) as e:
             raise OnnxError(f"cannot read external data from {base_dir!r}: {e}") from e
     return proto
@@ -105,7 +105,7 @@ class ONNXModel:
         array([0., 2.], dtype=float32)
     """
 
-    def __init__(self, model: str | os.PathLike | bytes | ModelProto, *, base_dir: str | None = None,
+    def __init__(self, model: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.PathLike | None = None,
                  check: bool = True, device=None) -> None:  # fmt: skip
         proto = _load(model, base_dir)
         if check:
