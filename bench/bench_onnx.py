@@ -18,7 +18,6 @@ MODELS = {"mlp": "MLP 16-32-10", "cnn": "CNN conv-bn-pool-convT-resize", "transf
 
 def _jaxnc_impl(path, x, backend):
     import jaxnc
-
     from jaxnc_onnx import ONNXModel
 
     model = ONNXModel(path, device=backend)
