@@ -118,3 +118,11 @@ def test_jaxnc_array_isinstance_covers_tracers():
     assert seen == [True] and isinstance(jnp.ones(2), jax.Array) and not isinstance(np.ones(2), jax.Array)
     with pytest.raises(TypeError, match="device_put"):
         jax.Array()
+
+
+def test_lax_div_rounds_toward_zero_including_int_min():
+    # regression: the reference impl took abs() of INT_MIN, which overflows
+    x = np.array([-7, 7, -7, 7, -(2**31), -(2**31), 5], np.int32)
+    y = np.array([2, -2, -2, 2, -1, 3, 0], np.int32)
+    got = np.asarray(jax.lax.div(jnp.asarray(x), jnp.asarray(y)))
+    np.testing.assert_array_equal(got, [-3, -3, 3, 3, -(2**31), -715827882, -1])

@@ -331,9 +331,10 @@ mul_p.def_transpose(_mul_transpose)
 def _div_impl(x, y):
     if dtypes.is_integer(x.dtype):  # lax.div rounds toward zero; division by zero gives -1 (XLA)
         with np.errstate(all="ignore"):
-            safe = np.where(y == 0, 1, y)
-            q = np.abs(x) // np.abs(safe)
-            q = np.where((x < 0) != (safe < 0), -q, q) if x.dtype.kind == "i" else q
+            safe = np.where(y == 0, 1, y).astype(x.dtype)
+            q = np.floor_divide(x, safe)  # NB: no abs(): abs(INT_MIN) overflows; INT_MIN // -1 wraps as in XLA
+            if x.dtype.kind == "i":
+                q = q + ((np.remainder(x, safe) != 0) & ((x < 0) != (safe < 0))).astype(x.dtype)
             return np.where(y == 0, x.dtype.type(-1) if x.dtype.kind == "i" else np.iinfo(x.dtype).max, q).astype(x.dtype)
     with np.errstate(all="ignore"):
         return np.true_divide(x, y)
