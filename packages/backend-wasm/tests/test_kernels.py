@@ -126,3 +126,33 @@ def test_debug_dump_shows_every_stage(capsys):
         jaxnc.config.update("jaxnc_debug", 0)
     err = capsys.readouterr().err
     assert "reduce_sum" in err and "program:" in err and "acc:float32" in err and "v128.load" in err
+
+
+@pytest.fixture
+def x64():
+    old = jaxnc.config.jax_enable_x64
+    jaxnc.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jaxnc.config.update("jax_enable_x64", old)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "erf"])
+def test_float64_transcendentals_are_kernels_within_2_ulp(x64, name):
+    import scipy.special as sps
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-30, 30, 4000), rng.uniform(1e-5, 700, 1000), [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    f = getattr(jnp, name) if name != "erf" else jaxnc.scipy.special.erf
+    ref = getattr(np, name) if name != "erf" else sps.erf
+    got = np.asarray(jaxnc.jit(f)(jaxnc.device_put(x, _wasm())))
+    assert got.dtype == np.float64
+    with np.errstate(all="ignore"):
+        want = ref(x)
+    finite = np.isfinite(want) & (want != 0)
+    err = np.abs(got[finite] - want[finite]) / np.spacing(np.abs(want[finite]))
+    assert err.max() <= 2
+    np.testing.assert_array_equal(got[~finite], want[~finite])
+    program = _wasm().backend.lower(jaxnc.make_jaxpr(f)(x).jaxpr)
+    assert not program.routines() and program.kernels()  # a kernel, not a host routine

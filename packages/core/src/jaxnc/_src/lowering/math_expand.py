@@ -1,9 +1,10 @@
 """Math expansions: transcendental functions as polynomials over basic ops, for backends without them.
 
 Targets like wasm have no exp, log or sin, and WGSL's are inaccurate; a kernel backend that does not
-render an op gets its expansion here (float32, after Cephes: range reduction plus a minimax
-polynomial, with NaN, ±inf and ±0 handled by selects). `expand` rewrites a kernel expression until
-every node is rendered natively.
+render an op gets its expansion here (after Cephes: range reduction plus a minimax polynomial or
+rational function, with NaN, ±inf and ±0 handled by selects): float32 for the whole list below,
+float64 for exp, log, sin, cos, tanh and erf (`EXPANSIONS_F64`). `expand` rewrites a kernel
+expression until every node is rendered natively.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import numpy as np
 from jaxnc._src.lowering import ir
 
 F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
 I32 = np.dtype(np.int32)
+I64 = np.dtype(np.int64)
 
 
 class _E:
@@ -89,8 +92,8 @@ def _to_int(x: _E) -> _E:
     return _u("convert_element_type", x, new_dtype=I32, weak_type=False)
 
 
-def _to_float(k: _E) -> _E:
-    return _u("convert_element_type", k, new_dtype=F32, weak_type=False)
+def _to_float(k: _E, dtype=F32) -> _E:
+    return _u("convert_element_type", k, new_dtype=dtype, weak_type=False)
 
 
 def _int(v: int) -> _E:
@@ -365,6 +368,145 @@ def erfc(x: _E) -> _E:
     return _where(ax < 1.0, 1.0 - erf(x), big)
 
 
+# --- float64 (Cephes double-precision: exp.c, log.c, sin.c, tanh.c, ndtr.c) -------------------------
+
+
+def _p1(x: _E, coefs) -> _E:
+    """Horner with an implicit leading 1 (Cephes p1evl)."""
+    return _poly(x, [1.0, *coefs])
+
+
+def _pow2_64(k: _E) -> _E:
+    """2**k for int32 k in [-1022, 1023], as float64 bits."""
+    k64 = _u("convert_element_type", k + _int(1023), new_dtype=I64, weak_type=False)
+    return _u("bitcast_convert_type", _E(ir.apply("shift_left", k64.x, ir.const(52, I64))), new_dtype=F64)
+
+
+def _scale_64(y: _E, k: _E) -> _E:
+    """y * 2**k for k in [-2044, 2046], in two steps (overflow and gradual underflow come out right)."""
+    half = _E(ir.apply("shift_right_arithmetic", k.x, _int(1).x))
+    return y * _pow2_64(half) * _pow2_64(k - half)
+
+
+def exp_f64(x: _E) -> _E:
+    c = _u("min", _u("max", x, _E.of(-746.0, x)), _E.of(710.0, x))
+    k = _u("floor", c * 1.4426950408889634073599 + 0.5)
+    r = c - k * 6.93145751953125e-1 - k * 1.42860682030941723212e-6
+    rr = r * r
+    px = r * _poly(rr, [1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1])
+    q = _poly(rr, [3.00198505138664455042e-6, 2.52448340349684104192e-3, 2.27265548208155028766e-1, 2.0])
+    y = px / (q - px)
+    return _scale_64(y + y + 1.0, _to_int(k))
+
+
+def log_f64(x: _E) -> _E:
+    tiny = x < 2.2250738585072014e-308
+    xs = _where(tiny, x * 4503599627370496.0, x)  # denormals: scale by 2**52 first
+    bits = _u("bitcast_convert_type", xs, new_dtype=I64)
+    e64 = _E(ir.apply("shift_right_arithmetic", bits.x, ir.const(52, I64)))
+    e = _u("convert_element_type", e64, new_dtype=I32, weak_type=False) - _int(1022) - _where(tiny, _int(52), _int(0))
+    mbits = ir.apply(
+        "or", ir.apply("and", bits.x, ir.const(0x000FFFFFFFFFFFFF, I64)), ir.const(0x3FE0000000000000, I64)
+    )
+    m = _u("bitcast_convert_type", _E(mbits), new_dtype=F64)  # in [0.5, 1)
+    low = m < 0.70710678118654752440
+    ef = _to_float(e, F64) - _where(low, _E.of(1.0, x), 0.0)
+    m = _where(low, m + m - 1.0, m - 1.0)
+    z = m * m
+    y = m * (z * _poly(m, [1.01875663804580931796e-4, 4.97494994976747001425e-1, 4.70579119878881725854e0,
+                           1.44989225341610930846e1, 1.79368678507819816313e1, 7.70838733755885391666e0])
+             / _p1(m, [1.12873587189167450590e1, 4.52279145837532221105e1, 8.29875266912776603211e1,
+                       7.11544750618563894466e1, 2.31251620126765340583e1]))  # fmt: skip
+    y = y - ef * 2.121944400546905827679e-4 - z * 0.5
+    r = m + y + ef * 0.693359375
+    r = _where(x.eq(math.inf), math.inf, r)
+    r = _where(x.eq(0.0), -math.inf, r)
+    return _where(_or(x < 0.0, x.ne(x)), math.nan, r)
+
+
+_DP64 = (7.85398125648498535156e-1, 3.77489470793079817668e-8, 2.69515142907905952645e-15)
+
+
+def _reduce_quarter_pi_64(x: _E):
+    ax = _u("abs", x)
+    y = _u("floor", ax * 1.27323954473516268615)
+    j = _u("convert_element_type", y, new_dtype=I64, weak_type=False)
+    odd = _E(ir.apply("and", j.x, ir.const(1, I64))).ne(_E(ir.const(0, I64)))
+    y = _where(odd, y + 1.0, y)
+    z = ((ax - y * _DP64[0]) - y * _DP64[1]) - y * _DP64[2]
+    j = _u("convert_element_type", _E(ir.apply("and", (j + _E(ir.const(1, I64))).x, ir.const(6, I64))), new_dtype=I32,
+           weak_type=False)  # fmt: skip
+    return z, j  # j in {0, 2, 4, 6}: the octant rounded to even
+
+
+def _sin_poly_64(z: _E, zz: _E) -> _E:
+    return z + z * zz * _poly(zz, [1.58962301576546568060e-10, -2.50507477628578072866e-8, 2.75573136213857245213e-6,
+                                   -1.98412698295895385996e-4, 8.33333333332211858878e-3, -1.66666666666666307295e-1])  # fmt: skip
+
+
+def _cos_poly_64(zz: _E) -> _E:
+    return 1.0 - zz * 0.5 + zz * zz * _poly(zz, [-1.13585365213876817300e-11, 2.08757008419747316778e-9,
+                                                 -2.75573141792967388112e-7, 2.48015872888517045348e-5,
+                                                 -1.38888888888730564116e-3, 4.16666666666665929218e-2])  # fmt: skip
+
+
+def _sincos_64(x: _E, cosine: bool) -> _E:
+    z, j = _reduce_quarter_pi_64(x)
+    zz = z * z
+    if cosine:
+        j = j + _int(2)
+    use_cos = _E(ir.apply("and", j.x, _int(2).x)).ne(_int(0))
+    y = _where(use_cos, _cos_poly_64(zz), _sin_poly_64(z, zz))
+    negative = _E(ir.apply("and", j.x, _int(4).x)).ne(_int(0))
+    if not cosine:
+        negative = _E(ir.apply("xor", negative.x, (x < 0.0).x))
+    y = _where(negative, -y, y)
+    return _where(_u("abs", x).eq(math.inf), math.nan, y)
+
+
+def sin_f64(x: _E) -> _E:
+    return _sincos_64(x, False)
+
+
+def cos_f64(x: _E) -> _E:
+    return _sincos_64(x, True)
+
+
+def tanh_f64(x: _E) -> _E:
+    ax = _u("abs", x)
+    s = x * x
+    small = x + x * s * (_poly(s, [-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3])
+                         / _p1(s, [1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3]))  # fmt: skip
+    big = 1.0 - 2.0 / (exp_f64(ax + ax) + 1.0)
+    big = _where(x < 0.0, -big, big)
+    return _where(ax < 0.625, small, big)
+
+
+def erf_f64(x: _E) -> _E:
+    ax = _u("abs", x)
+    z = x * x
+    small = x * _poly(z, [9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
+                          7.00332514112805075473e3, 5.55923013010394962768e4]) / _p1(
+        z, [3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3, 2.26290000613890934246e4,
+            4.92673942608635921086e4])  # fmt: skip
+    hi = _u("floor", ax * 1048576.0) * (1.0 / 1048576.0)  # |x| < 6: hi*hi is exact
+    lo = ax - hi
+    e = exp_f64(-(hi * hi)) * exp_f64(-((hi + hi + lo) * lo))  # exp(-x*x) without the rounding of x*x
+    p = _poly(ax, [2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+                   4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+                   9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2])  # fmt: skip
+    q = _p1(ax, [1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+                 9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+                 1.65666309194161350182e3, 5.57535340817727675546e2])  # fmt: skip
+    big = 1.0 - _where(ax > 6.0, _E.of(0.0, x), e * p / q)
+    big = _where(x < 0.0, -big, big)
+    return _where(ax < 1.0, small, big)
+
+
+EXPANSIONS_F64: dict[str, Callable] = {
+    "exp": exp_f64, "log": log_f64, "sin": sin_f64, "cos": cos_f64, "tanh": tanh_f64, "erf": erf_f64,
+}  # fmt: skip
+
 EXPANSIONS: dict[str, Callable] = {
     "exp": exp, "exp2": exp2, "log": log, "log1p": log1p, "expm1": expm1, "sin": sin, "cos": cos, "tan": tan,
     "tanh": tanh, "logistic": logistic, "sinh": sinh, "cosh": cosh, "atan": atan, "atan2": atan2, "asin": asin,
@@ -373,9 +515,12 @@ EXPANSIONS: dict[str, Callable] = {
 }  # fmt: skip
 
 
+_TABLES = {F32: EXPANSIONS, F64: EXPANSIONS_F64}
+
+
 def _expansion(node: ir.Expr, args: tuple) -> ir.Expr | None:
-    fn = EXPANSIONS.get(node.op)
-    if fn is None or node.dtype != F32 or any(a.dtype != F32 for a in args):
+    fn = _TABLES.get(node.dtype, {}).get(node.op)
+    if fn is None or any(a.dtype != node.dtype for a in args):
         return None
     return fn(*(_E(a) for a in args)).x
 
@@ -397,10 +542,11 @@ _probe_cache: dict = {}
 
 def expandable(op: str, dtype: np.dtype, params: tuple, renders: Callable) -> bool:
     """Whether `op` on `dtype` expands into nodes the backend renders."""
-    if op not in EXPANSIONS or np.dtype(dtype) != F32:
+    dtype = np.dtype(dtype)
+    if op not in _TABLES.get(dtype, {}):
         return False
     nargs = 2 if op in ("atan2", "pow") else 1
-    args = tuple(ir.load(k, ir.iconst(0), F32) for k in range(nargs))
-    node = ir.make(op, F32, args, params)
+    args = tuple(ir.load(k, ir.iconst(0), dtype) for k in range(nargs))
+    node = ir.make(op, dtype, args, params)
     out = expand(node, renders)
     return all(n.op in ir.LEAVES or renders(n.op, n.args[0].dtype if n.args else n.dtype) for n in ir.toposort([out]))
