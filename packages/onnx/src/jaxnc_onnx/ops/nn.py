@@ -422,3 +422,20 @@ def _resize_op(node, x, roi=None, scales=None, sizes=None):
 def _upsample(node, x, scales=None):
     scales = node.attr("scales") if node.opset < 9 else node.host(scales, "scales").reshape(-1)
     return _resize(node, x, scales, None, None, node.attr("mode", "nearest"), nearest_default="floor")
+
+
+@op("MaxUnpool")
+def _max_unpool(node, x, indices, output_shape=None):
+    kernel = node.attr("kernel_shape")
+    nsp = len(kernel)
+    strides = node.attr("strides", None) or [1] * nsp
+    pads = node.attr("pads", None) or [0] * (2 * nsp)
+    spatial = [(n - 1) * strides[i] + kernel[i] - pads[i] - pads[i + nsp] for i, n in enumerate(x.shape[2:])]
+    inferred = tuple(x.shape[:2]) + tuple(spatial)
+    flat = jnp.zeros((int(np.prod(inferred)),), x.dtype)
+    y = jnp.reshape(flat.at[jnp.reshape(node.dev(indices), (-1,))].set(jnp.reshape(x, (-1,))), inferred)
+    if output_shape is None:
+        return y
+    # a larger output_shape pads the unpooled tensor with zeros at the end of each axis (as the reference)
+    out = node.ints(output_shape, "output_shape")
+    return jnp.pad(y, [(0, o - i) for o, i in zip(out, inferred, strict=True)])

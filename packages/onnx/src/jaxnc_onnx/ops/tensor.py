@@ -411,3 +411,19 @@ def _cumulative(node, x, axis):
             first = xp.ones_like(xp.take(x, xp.arange(1), axis=a))
             y = xp.concatenate([first, xp.take(y, xp.arange(x.shape[a] - 1), axis=a)], axis=a)
     return xp.flip(y, a) if node.attr("reverse", 0) else y
+
+
+@op("TensorScatter")
+def _tensor_scatter(node, cache, update, write_indices=None):
+    """Write `update` into a KV cache along `axis` at per-batch offsets (linear or circular)."""
+    axis = _axis(node, node.attr("axis", -2), cache.ndim)
+    length, capacity = update.shape[axis], cache.shape[axis]
+    starts = jnp.zeros((cache.shape[0],), jnp.int32) if write_indices is None else node.dev(write_indices)
+    pos = starts[:, None] + jnp.arange(length)[None, :]
+    if node.attr("mode", "linear") == "circular":
+        pos = pos % capacity
+    shape = [1] * cache.ndim
+    shape[0], shape[axis] = cache.shape[0], length
+    grids = list(jnp.meshgrid(*[jnp.arange(n) for n in update.shape], indexing="ij"))
+    grids[axis] = jnp.broadcast_to(jnp.reshape(pos, shape), update.shape)
+    return _scatter_update(node, cache, tuple(grids), update, "none")
