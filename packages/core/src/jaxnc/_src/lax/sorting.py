@@ -38,6 +38,12 @@ sort_p = Primitive("sort", multiple_results=True)
 @sort_p.def_impl
 def _sort_impl(*operands, dimension, is_stable, num_keys):
     # NB: always stable; an unstable sort may return any order of ties, so this is a valid result.
+    x = operands[0]
+    if len(operands) == 1 and x.dtype.kind in "fiub" and x.dtype != dtypes.bfloat16:
+        # Values only: NumPy's introsort (NaNs last). Stability only shows for -0.0 vs 0.0, which compare
+        # equal and keep their input order in a stable sort, so only then pay for the stable one.
+        stable = x.dtype.kind == "f" and bool(np.any(np.signbit(x) & (x == 0)))
+        return [np.sort(x, axis=dimension, kind="stable" if stable else None)]
     keys = [_sort_key(k) for k in operands[:num_keys]]
     if num_keys == 1:
         perm = np.argsort(keys[0], axis=dimension, kind="stable")
