@@ -121,6 +121,12 @@ class WasmBackend(KernelBackend):
         return CompiledKernel(module, nparams, rows, align, kernel.work(), vectorized, kernel.name, scratch)
 
     def launch(self, exe: CompiledKernel, ins: Sequence[int], out: int) -> None:
+        if exe.work < PARALLEL_MIN_WORK and not exe.scratch:  # the common small launch: one direct call
+            fn = exe.functions.get(threading.get_ident())
+            if fn is None:
+                fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
+            fn(*ins, out, 0, exe.rows)
+            return
         parallel = self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.rows > 1
         chunks = _chunks(exe.rows, self.threads, exe.row_align) if parallel else [(0, exe.rows)]
         scratch = self.allocate(exe.scratch * len(chunks)) if exe.scratch else None

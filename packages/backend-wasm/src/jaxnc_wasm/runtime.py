@@ -9,6 +9,7 @@ kernels in parallel over the one shared memory.
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 
 import numpy as np
@@ -40,7 +41,7 @@ class KernelTrap(RuntimeError):
 class FastFunc:
     """An exported function of i32 parameters called without wasmtime-py's per-call type checks."""
 
-    __slots__ = ("_ctx", "_func", "_args", "_n", "_trap", "_store", "name")
+    __slots__ = ("_ctx", "_func", "_args", "_n", "_trap", "_store", "name", "_pack")
 
     def __init__(self, store: wasmtime.Store, func: wasmtime.Func, nparams: int, name: str) -> None:
         self._store = store  # keeps the Store (and so the instance) alive
@@ -50,11 +51,12 @@ class FastFunc:
         self._args = (ffi.wasmtime_val_raw_t * self._n)()
         self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
         self.name = name
+        size = ctypes.sizeof(ffi.wasmtime_val_raw_t)  # every i32 argument in its own 16-byte slot
+        self._pack = struct.Struct("<" + f"I{size - 4}x" * nparams).pack_into
 
     def __call__(self, *args: int) -> None:
         raw = self._args
-        for i, a in enumerate(args):
-            raw[i].i32 = a
+        self._pack(raw, 0, *[a & 0xFFFFFFFF for a in args])  # one call sets every slot (addresses >= 2**31 too)
         err = _call_unchecked(self._ctx, self._func, raw, self._n, ctypes.byref(self._trap))
         if err or self._trap:
             self._raise(err)
@@ -82,7 +84,6 @@ class Runtime:
         self.memory = wasmtime.SharedMemory(self.engine, self.memory_type)
         self._local = threading.local()
         self._view: np.ndarray | None = None
-        self._view_len = -1
         self.compile_lock = threading.Lock()
 
     # --- memory ---------------------------------------------------------------------------------
@@ -102,16 +103,18 @@ class Runtime:
             self.memory.grow(pages)
         except wasmtime.WasmtimeError:
             return False
+        self._view = None  # re-made at the next view()
         return True
 
     def view(self) -> np.ndarray:
-        """A uint8 NumPy view of the whole memory (re-made after growth; shared memories never move)."""
-        n = self.nbytes
-        if n != self._view_len:
+        """A uint8 NumPy view of the whole memory (re-made after growth, which only `grow_to` does here;
+        shared memories never move). Cached: asking wasmtime for the length costs a ctypes call."""
+        view = self._view
+        if view is None:
+            n = self.nbytes
             base = ctypes.cast(self.memory.data_ptr(), ctypes.c_void_p).value
-            self._view = np.ctypeslib.as_array((ctypes.c_uint8 * n).from_address(base))
-            self._view_len = n
-        return self._view
+            view = self._view = np.ctypeslib.as_array((ctypes.c_uint8 * n).from_address(base))
+        return view
 
     # --- code -----------------------------------------------------------------------------------
     def compile(self, wasm: bytes) -> wasmtime.Module:
