@@ -439,3 +439,31 @@ def _max_unpool(node, x, indices, output_shape=None):
     # a larger output_shape pads the unpooled tensor with zeros at the end of each axis (as the reference)
     out = node.ints(output_shape, "output_shape")
     return jnp.pad(y, [(0, o - i) for o, i in zip(out, inferred, strict=True)])
+
+
+@op("Col2Im")
+def _col2im(node, x, image_shape, block_shape):
+    """Sum sliding blocks (N, C*prod(block), L) back into images (N, C, *image_shape): im2col's transpose."""
+    image, block = node.ints(image_shape, "image_shape"), node.ints(block_shape, "block_shape")
+    nsp = len(image)
+    strides = node.attr("strides", None) or [1] * nsp
+    dilations = node.attr("dilations", None) or [1] * nsp
+    pads = node.attr("pads", None) or [0] * (2 * nsp)
+    cols = [
+        (image[i] + pads[i] + pads[i + nsp] - dilations[i] * (block[i] - 1) - 1) // strides[i] + 1 for i in range(nsp)
+    ]
+    # host index map: (kernel offset, column position) -> flat image position, or the dump slot past the end
+    k = np.stack(np.meshgrid(*[np.arange(b) for b in block], indexing="ij"), -1).reshape(-1, 1, nsp)
+    l = np.stack(np.meshgrid(*[np.arange(c) for c in cols], indexing="ij"), -1).reshape(1, -1, nsp)
+    pos = l * np.asarray(strides) - np.asarray(pads[:nsp]) + k * np.asarray(dilations)
+    inside = np.all((pos >= 0) & (pos < np.asarray(image)), axis=-1)
+    flat = np.where(
+        inside,
+        np.ravel_multi_index(tuple(np.clip(pos, 0, np.asarray(image) - 1).transpose(2, 0, 1)), image),
+        np.prod(image),
+    )
+    n, ck, _ = x.shape
+    kk = int(np.prod(block))
+    data = jnp.reshape(x, (n, ck // kk, kk * flat.shape[1]))
+    out = jnp.zeros((n, ck // kk, int(np.prod(image)) + 1), x.dtype).at[:, :, jnp.asarray(flat.reshape(-1))].add(data)
+    return jnp.reshape(out[:, :, :-1], (n, ck // kk, *image))

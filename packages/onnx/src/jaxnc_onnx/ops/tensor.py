@@ -330,6 +330,9 @@ def _space_to_depth(node, x):
     b, c, h, w = x.shape
     s = node.attr("blocksize")
     xp = node.xp
+    if node.attr("mode", "DCR") == "CRD":  # the inverse of DepthToSpace's CRD order
+        y = xp.transpose(xp.reshape(x, (b, c, h // s, s, w // s, s)), (0, 1, 3, 5, 2, 4))
+        return xp.reshape(y, (b, c * s * s, h // s, w // s))
     y = xp.transpose(xp.reshape(x, (b, c, h // s, s, w // s, s)), (0, 3, 5, 1, 2, 4))
     return xp.reshape(y, (b, c * s * s, h // s, w // s))
 
