@@ -7,6 +7,7 @@ from jaxnc._src import core
 from jaxnc._src.array import Array, device_put_numpy
 from jaxnc._src.backends.base import Buffer
 from jaxnc._src.backends.registry import default_device
+from jaxnc._src.interpreters.partial_eval import convert_constvars
 
 _aval_cache: dict = {}
 _AVAL_CACHE_MAX = 4096
@@ -80,8 +81,6 @@ def apply_primitive(prim: core.Primitive, args, params):
 
 def run_jaxpr(closed: core.ClosedJaxpr, args) -> list[Array]:
     """Compile (cached per backend) and run a closed jaxpr on concrete arguments; consts go first."""
-    from jaxnc._src.interpreters.partial_eval import convert_constvars
-
     device = _target_device(args)
     backend = device.backend
     cache = closed._cache
