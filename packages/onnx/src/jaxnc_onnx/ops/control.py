@@ -3,9 +3,10 @@ and the sequence/optional ops, with ONNX sequences as Python lists."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
 
 from ..interpreter import _TRACER_ERRORS
 from .registry import op
@@ -78,13 +79,25 @@ def _loop(node, trip_count=None, cond=None, *carried):
 
 @op("Scan")
 def _scan(node, *args):
-    if node.opset < 9:
-        raise node.fail("Scan-8 (with a batch axis and sequence_lens) is not supported; re-export at opset >= 9")
-    body = node.attr("body")
     n_scan = node.attr("num_scan_inputs")
+    if node.opset < 9:
+        # Scan-8: a leading batch axis on states and inputs, and sequence_lens first; one scan per batch row
+        lens, args = args[0], args[1:]
+        states, xs = list(args[: len(args) - n_scan]), list(args[len(args) - n_scan :])
+        if lens is not None and len(set(node.ints(lens, "sequence_lens"))) > 1:
+            raise node.fail("Scan-8 with unequal sequence_lens is not supported")
+        dirs = node.attr("directions", None) or [0] * n_scan
+        rows = [_scan_rows(node, [s[b] for s in states], [x[b] for x in xs], [0] * n_scan, dirs)
+                for b in range(xs[0].shape[0])]  # fmt: skip
+        return tuple(jnp.stack([r[k] for r in rows]) for k in range(len(rows[0])))
     states, xs = list(args[: len(args) - n_scan]), list(args[len(args) - n_scan :])
-    in_axes = node.attr("scan_input_axes", None) or [0] * n_scan
-    in_dirs = node.attr("scan_input_directions", None) or [0] * n_scan
+    return _scan_rows(node, states, xs, node.attr("scan_input_axes", None) or [0] * n_scan,
+                      node.attr("scan_input_directions", None) or [0] * n_scan)  # fmt: skip
+
+
+def _scan_rows(node, states, xs, in_axes, in_dirs):
+    """Scan-9+ semantics: states carried, scan inputs sliced along their axes, as one lax.scan."""
+    body = node.attr("body")
     xs = [jnp.moveaxis(node.dev(x), a, 0) for x, a in zip(xs, in_axes, strict=True)]
     xs = [jnp.flip(x, 0) if d else x for x, d in zip(xs, in_dirs, strict=True)]
     n_out = len(body.output) - len(states)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import jaxnc.numpy as jnp
 import ml_dtypes
 import numpy as np
+
+import jaxnc.numpy as jnp
 
 from ..dtypes import host_cast, np_dtype, on_device
 from .registry import op
@@ -96,15 +97,12 @@ def _conv_integer(node, x, w, x_zp=None, w_zp=None):
 
 @op("QLinearMatMul")
 def _qlinear_matmul(node, a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp):
-    af = (node.dev(a).astype(jnp.float32) - node.dev(a_zp).astype(jnp.float32)) * a_scale
-    bf = (node.dev(b).astype(jnp.float32) - _per_axis_last(node.dev(b_zp))) * _per_axis_last(b_scale)
-    y = jnp.round(jnp.matmul(af, bf) / y_scale) + node.dev(y_zp).astype(jnp.float32)
+    # per-column (last axis) scales and zero points of b broadcast as they are
+    af = (_device_float(node, a) - _device_float(node, a_zp)) * a_scale
+    bf = (_device_float(node, b) - _device_float(node, b_zp)) * b_scale
+    y = jnp.round(jnp.matmul(af, bf) / y_scale) + _device_float(node, y_zp)
     lo, hi = _RANGES[np.dtype(y_zp.dtype)]
     return jnp.clip(y, lo, hi).astype(y_zp.dtype)
-
-
-def _per_axis_last(v):
-    return v.astype(jnp.float32)
 
 
 @op("QLinearConv")
