@@ -44,11 +44,26 @@ def test_exported_matches_live_onnxruntime(name):
     np.testing.assert_allclose(ONNXModel(path).run(None, {"x": x})[0], want, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("backend", sorted(jaxnc.backends()))
-def test_exported_on_every_backend(backend):
-    model = ONNXModel(DATA / "cnn.onnx", device=backend)
-    (y,) = model.run(None, {"x": REF["cnn_x"]})
-    np.testing.assert_allclose(y, REF["cnn_ort"], rtol=RTOL, atol=ATOL)
+def _platforms() -> list[str]:
+    """Every usable jaxnc platform, webgpu included when an adapter exists (a software one is not default)."""
+    names = set(jaxnc.backends())
+    try:
+        jaxnc.devices("webgpu")
+        names.add("webgpu")
+    except Exception:  # noqa: BLE001 - no plugin or no adapter: not a platform here
+        pass
+    return sorted(names)
+
+
+@pytest.mark.parametrize("backend", _platforms())
+@pytest.mark.parametrize("name", EXPORTED)
+def test_exported_on_every_backend(name, backend):
+    model = ONNXModel(DATA / f"{name}.onnx", device=backend)
+    x = model.put(REF[f"{name}_x"])
+    (y,) = model.run(None, {"x": x})
+    np.testing.assert_allclose(y, REF[f"{name}_ort"], rtol=RTOL, atol=ATOL)
+    (yj,) = jaxnc.jit(lambda x: model(x=x))(x)
+    np.testing.assert_allclose(np.asarray(yj), REF[f"{name}_ort"], rtol=RTOL, atol=ATOL)
 
 
 @pytest.fixture(scope="module")
