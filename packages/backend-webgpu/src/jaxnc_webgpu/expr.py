@@ -88,9 +88,15 @@ def render_op(n: ir.Expr, a: list[str], h: Helpers) -> str:  # noqa: C901 - one 
             nan = _special(h, x_dt, "nan")
             return (f"select({a[0]} % {a[1]}, {nan}, {a[1]} == {literal(0, x_dt)} || jx_isinf_{f}({a[0]}) "
                     f"|| jx_isnan_{f}({a[0]}) || jx_isnan_{f}({a[1]}))")  # fmt: skip
-        if n.args[1].op == "const" and n.args[1].arg != 0:
-            return f"({a[0]} % {a[1]})"
-        return f"select({a[0]} % {a[1]}, {a[0]}, {a[1]} == {literal(0, x_dt)})"
+        nonzero = n.args[1].op == "const" and n.args[1].arg != 0
+        if x_dt.kind == "i":
+            # NB: naga lowers signed `%` to OpSRem, whose result is undefined (poison) for negative operands
+            # in Vulkan without VK_KHR_maintenance8; NVIDIA returns the unsigned remainder (gfx-rs/wgpu
+            # #8191). OpSDiv is defined, so the remainder is a - b * (a / b) (naga's `/` handles MIN / -1).
+            rem = f"({a[0]} - {a[1]} * ({a[0]} / {a[1]}))"
+        else:
+            rem = f"({a[0]} % {a[1]})"
+        return rem if nonzero else f"select({rem}, {a[0]}, {a[1]} == {literal(0, x_dt)})"
     if op in ("max", "min"):
         if x_dt == BOOL:
             return f"({a[0]} {'||' if op == 'max' else '&&'} {a[1]})"
