@@ -6,6 +6,7 @@ import numpy as np
 
 import jaxnc.numpy as jnp
 
+from ..dtypes import np_dtype
 from .registry import op
 
 
@@ -51,3 +52,25 @@ def _stft(node, signal, frame_step, window=None, frame_length=None):
     if node.attr("onesided", 1):
         y = y[:, :, : length // 2 + 1]
     return _pairs(y, signal.dtype)
+
+
+@op("MelWeightMatrix", static=True)
+def _mel_weight_matrix(node, num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz):
+    """A host constant: triangular mel filters (num_spectrogram_bins, num_mel_bins), as the reference."""
+    bins, n = node.ints(num_mel_bins, "num_mel_bins")[0], node.ints(dft_length, "dft_length")[0]
+    rate = node.ints(sample_rate, "sample_rate")[0]
+    lo, hi = (float(node.host(v, name).reshape(-1)[0]) for v, name in ((lower_edge_hertz, "lower_edge_hertz"),
+                                                                        (upper_edge_hertz, "upper_edge_hertz")))  # fmt: skip
+    mel_lo, mel_hi = 2595 * np.log1p(lo / 700) / np.log(10), 2595 * np.log1p(hi / 700) / np.log(10)
+    points = np.arange(bins + 2) * ((mel_hi - mel_lo) / (bins + 2)) + mel_lo
+    points = (((n + 1) * (700 * np.expm1(points / 2595 * np.log(10)))) // rate).astype(int)
+    out = np.zeros((n // 2 + 1, bins))
+    for i in range(bins):
+        left, center, right = points[i : i + 3]
+        if center == left:
+            out[center, i] = 1
+        else:
+            out[left : center + 1, i] = (np.arange(left, center + 1) - left) / (center - left)
+        if right > center:
+            out[center:right, i] = (right - np.arange(center, right)) / (right - center)
+    return out.astype(np_dtype(node.attr("output_datatype", 1)))

@@ -1,5 +1,5 @@
-"""Vision ops: GridSample (any number of spatial dims) and NonMaxSuppression (eager: its output size
-depends on the data)."""
+"""Vision ops: GridSample (any number of spatial dims), DeformConv, RoiAlign and NonMaxSuppression (eager:
+its output size depends on the data)."""
 
 from __future__ import annotations
 
@@ -35,16 +35,23 @@ def _cubic_weights(t, a=-0.75):
 @op("GridSample")
 def _grid_sample(node, x, grid):
     mode = {"bilinear": "linear", "bicubic": "cubic"}.get(node.attr("mode", "linear"), node.attr("mode", "linear"))
-    padding = node.attr("padding_mode", "zeros")
     align = node.attr("align_corners", 0)
     dims = x.shape[2:]
     nd = len(dims)
     if grid.shape[-1] != nd:
         raise node.fail(f"grid's last axis is {grid.shape[-1]} but the input has {nd} spatial dims")
-    taps_per_dim = []
+    coords = []
     for i, d in enumerate(dims):
         g = grid[..., nd - 1 - i].astype(jnp.float32)  # grid coordinates are in reverse order
-        c = (g + 1) / 2 * (d - 1) if align else ((g + 1) * d - 1) / 2
+        coords.append((g + 1) / 2 * (d - 1) if align else ((g + 1) * d - 1) / 2)
+    return _sample(node, x, coords, mode, node.attr("padding_mode", "zeros"), align)
+
+
+def _sample(node, x, coords, mode, padding, align):
+    """Interpolate x (N, C, *dims) at pixel coordinates (one (N, *out) array per spatial dim) as GridSample."""
+    dims = x.shape[2:]
+    taps_per_dim = []
+    for c, d in zip(coords, dims, strict=True):
         if mode == "nearest":
             c = jnp.round(c)
         lo, hi = (0.0, d - 1.0) if align else (-0.5, d - 0.5)
@@ -66,7 +73,7 @@ def _grid_sample(node, x, grid):
             raise node.fail(f"unknown mode {mode!r} (expected linear, nearest or cubic)")
     n, ch = x.shape[:2]
     xf = jnp.reshape(x, (n, ch, -1))
-    out_shape = grid.shape[1:-1]
+    out_shape = coords[0].shape[1:]
     total = 0.0
     for combo in itertools.product(*taps_per_dim):
         flat, weight, valid = 0, 1.0, True
@@ -80,10 +87,39 @@ def _grid_sample(node, x, grid):
             idx = jnp.clip(idx, 0, d - 1)
             flat = flat * d + idx
             weight = weight * w
-        vals = jnp.take_along_axis(xf, jnp.broadcast_to(jnp.reshape(flat, (n, 1, -1)), (n, ch, flat[0].size)), axis=2)
-        contribution = jnp.reshape(vals, (n, ch) + tuple(out_shape)) * jnp.expand_dims(weight * valid, 1)
-        total = total + contribution
+        size = int(np.prod(out_shape))
+        vals = jnp.take_along_axis(xf, jnp.broadcast_to(jnp.reshape(flat, (n, 1, -1)), (n, ch, size)), axis=2)
+        total = total + jnp.reshape(vals, (n, ch) + tuple(out_shape)) * jnp.expand_dims(weight * valid, 1)
     return total.astype(x.dtype)
+
+
+@op("DeformConv")
+def _deform_conv(node, x, w, offset, b=None, mask=None):
+    """2-D deformable convolution: bilinear samples at offset kernel taps (GridSample, align_corners=1,
+    zero padding), times the mask, contracted with the weights per group."""
+    if x.ndim != 4:
+        raise node.fail(f"only 2-D DeformConv is supported, got a {x.ndim}-D input")
+    n, c, _, _ = x.shape
+    oc, icpg, kh, kw = w.shape
+    group, ogroups = node.attr("group", 1), node.attr("offset_group", 1)
+    sh, sw = node.attr("strides", None) or [1, 1]
+    dh, dw = node.attr("dilations", None) or [1, 1]
+    pads = node.attr("pads", None) or [0, 0, 0, 0]
+    oh, ow = offset.shape[2:]
+    off = jnp.reshape(offset, (n * ogroups, kh, kw, 2, oh, ow))
+    base_y = (np.arange(kh) * dh)[:, None, None, None] + (np.arange(oh) * sh - pads[0])[None, None, :, None]
+    base_x = (np.arange(kw) * dw)[None, :, None, None] + (np.arange(ow) * sw - pads[1])[None, None, None, :]
+    coords = [off[:, :, :, 0] + base_y, off[:, :, :, 1] + base_x]  # (N*G, kh, kw, oh, ow)
+    cols = _sample(
+        node, jnp.reshape(x, (n * ogroups, c // ogroups) + tuple(x.shape[2:])), coords, "linear", "zeros", True
+    )
+    cols = jnp.reshape(cols, (n, ogroups, c // ogroups, kh, kw, oh, ow))
+    if mask is not None:
+        cols = cols * jnp.reshape(mask, (n, ogroups, 1, kh, kw, oh, ow))
+    cols = jnp.reshape(cols, (n, group, icpg, kh, kw, oh, ow))
+    y = jnp.einsum("ngcklij,gockl->ngoij", cols, jnp.reshape(w, (group, oc // group, icpg, kh, kw)))
+    y = jnp.reshape(y, (n, oc, oh, ow))
+    return y if b is None else y + jnp.reshape(b, (1, -1, 1, 1))
 
 
 def _iou_suppressed(a, b, center, threshold):
@@ -134,3 +170,53 @@ def _non_max_suppression(node, boxes, scores, max_boxes=None, iou_threshold=None
                     kept.append(i)
                     selected.append((b, c, i))
     return np.asarray(selected, np.int64).reshape(-1, 3)
+
+
+def _roi_taps(roi, scale, half_pixel, out_h, out_w, ratio, height, width):
+    """Bilinear taps of one RoI's sampling points: flat positions and weights, each (4, out_h, out_w, gh, gw)."""
+    offset = 0.5 if half_pixel else 0.0
+    x0, y0, x1, y1 = (float(v) * scale - offset for v in roi[:4])
+    rw, rh = x1 - x0, y1 - y0
+    if not half_pixel:
+        rw, rh = max(rw, 1.0), max(rh, 1.0)
+    bh, bw = rh / out_h, rw / out_w
+    gh = int(ratio) if ratio > 0 else int(np.ceil(rh / out_h))
+    gw = int(ratio) if ratio > 0 else int(np.ceil(rw / out_w))
+    ph, pw, iy, ix = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(gh), np.arange(gw), indexing="ij")
+    y = y0 + ph * bh + (iy + 0.5) * bh / gh
+    x = x0 + pw * bw + (ix + 0.5) * bw / gw
+    outside = (y < -1.0) | (y > height) | (x < -1.0) | (x > width)
+    y, x = np.maximum(y, 0), np.maximum(x, 0)
+    ylo, xlo = np.floor(y).astype(int), np.floor(x).astype(int)
+    ytop, xtop = ylo >= height - 1, xlo >= width - 1
+    ylo, xlo = np.where(ytop, height - 1, ylo), np.where(xtop, width - 1, xlo)
+    yhi, xhi = np.where(ytop, ylo, ylo + 1), np.where(xtop, xlo, xlo + 1)
+    ly, lx = np.where(ytop, 0.0, y - ylo), np.where(xtop, 0.0, x - xlo)
+    hy, hx = 1 - ly, 1 - lx
+    pos = np.stack([ylo * width + xlo, ylo * width + xhi, yhi * width + xlo, yhi * width + xhi])
+    w = np.stack([hy * hx, hy * lx, ly * hx, ly * lx]) * ~outside
+    return np.where(outside, 0, pos), w, max(gh * gw, 1)
+
+
+@op("RoiAlign")
+def _roi_align(node, x, rois, batch_indices):
+    rois = node.host(rois, "RoiAlign's rois (the sampling grid depends on them)")
+    batch = node.ints(batch_indices, "RoiAlign's batch_indices")
+    default_ctm = "half_pixel" if node.opset >= 16 else "output_half_pixel"
+    half_pixel = node.attr("coordinate_transformation_mode", default_ctm) == "half_pixel"
+    out_h, out_w = node.attr("output_height", 1), node.attr("output_width", 1)
+    ratio, scale, mode = node.attr("sampling_ratio", 0), node.attr("spatial_scale", 1.0), node.attr("mode", "avg")
+    c, height, width = x.shape[1:]
+    planes = jnp.reshape(x, (x.shape[0], c, height * width))
+    outs = []
+    for roi, b in zip(rois, batch, strict=True):
+        pos, w, count = _roi_taps(roi, scale, half_pixel, out_h, out_w, ratio, height, width)
+        vals = jnp.take(planes[b], jnp.asarray(pos.reshape(-1)), axis=1).reshape((c,) + pos.shape)
+        weighted = vals * jnp.asarray(w, x.dtype)  # (C, 4, out_h, out_w, gh, gw)
+        if mode == "avg":
+            outs.append(jnp.sum(weighted, axis=(1, 4, 5)) / count)
+        elif mode == "max":  # the reference takes the largest weighted tap, then the largest sample
+            outs.append(jnp.max(jnp.max(weighted, axis=1), axis=(3, 4)))
+        else:
+            raise node.fail(f"unknown mode {mode!r} (expected avg or max)")
+    return jnp.stack(outs).astype(x.dtype)
