@@ -56,12 +56,13 @@ def test_nan_through_reductions():
         np.testing.assert_array_equal(on_gpu(f, x), on_cpu(f, x))
 
 
-def _shaders(fn, *args) -> list[str]:
+def _shaders(fn, *args) -> list:
+    """The shaders the webgpu backend renders for `fn` on these arguments, one per kernel."""
     from jaxnc_webgpu.kernels import render_kernel
 
     backend = dev().backend
     prog = backend.lower(jaxnc.make_jaxpr(fn)(*args).jaxpr)
-    return [render_kernel(k, backend.runtime.limits).code for k in prog.kernels()]
+    return [render_kernel(k, backend.runtime.limits) for k in prog.kernels()]
 
 
 def test_integer_division_follows_lax():
@@ -80,8 +81,8 @@ def test_signed_remainder_avoids_wgsl_percent(dt):
     # NB: naga lowers signed `%` to OpSRem, undefined for negative operands on Vulkan (NVIDIA gives the
     # unsigned remainder; lavapipe happens to be right), so no shader may contain a signed `%`
     for fn in (lax.rem, lambda a, b: lax.rem(a, dt(3)), jnp.remainder):
-        for code in _shaders(fn, np.ones(8, dt), np.ones(8, dt)):
-            body = code.split("fn main", 1)[1]
+        for shader in _shaders(fn, np.ones(8, dt), np.ones(8, dt)):
+            body = shader.code.split("fn main", 1)[1]
             assert "%" not in body, body
 
 
@@ -172,3 +173,35 @@ def test_long_reductions_use_workgroups():
     x = np.random.default_rng(1).standard_normal((3, 5000)).astype(np.float32)
     np.testing.assert_allclose(on_gpu(lambda v: jnp.sum(v, 1), x), x.sum(1, dtype=np.float64), rtol=1e-4)
     np.testing.assert_allclose(on_gpu(jnp.max, x), x.max())
+
+
+def test_split_reductions_in_two_passes():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(1 << 20).astype(np.float32)
+    assert _shaders(jnp.sum, x)[0].strategy.startswith("split-reduce/")
+    np.testing.assert_allclose(on_gpu(jnp.sum, x), x.sum(dtype=np.float64), rtol=1e-5)
+    np.testing.assert_array_equal(on_gpu(jnp.max, x), x.max())
+    m = x.reshape(4, -1)
+    y = rng.standard_normal(4).astype(np.float32)
+    epilogue = jaxnc.jit(lambda a, b: jnp.tanh(jnp.mean(a, 1) * 1e3) + b)  # the final pass reads another input
+    np.testing.assert_allclose(on_gpu(epilogue, m, y), on_cpu(epilogue, m, y), rtol=1e-4, atol=1e-5)
+    cols = x.reshape(-1, 8)  # reduced with a stride: 8 outputs, split along the rows
+    np.testing.assert_allclose(on_gpu(lambda a: jnp.sum(a, 0), cols), cols.sum(0, dtype=np.float64), rtol=1e-4)
+    ints = rng.integers(-1000, 1000, 1 << 20).astype(np.int32)
+    np.testing.assert_array_equal(on_gpu(jnp.sum, ints), ints.sum(dtype=np.int32))
+    np.testing.assert_array_equal(on_gpu(jnp.min, ints), ints.min())
+    x[12345] = np.nan
+    assert np.isnan(on_gpu(jnp.max, x))
+
+
+def test_binding_larger_than_the_limit_is_refused_clearly():
+    from jaxnc_webgpu.runtime import WebGPUError
+
+    limit = dev().backend.runtime.limits["max-storage-buffer-binding-size"]
+    if limit >= 1 << 30:
+        pytest.skip(f"the adapter binds {limit} bytes; the test allocates just over the limit")
+    x = jaxnc.device_put(np.zeros(limit // 4 + 256, np.float32), dev())
+    with pytest.raises(
+        WebGPUError, match=r"binds a buffer of \d+ bytes, more than the max-storage-buffer-binding-size"
+    ):
+        np.asarray(jnp.sum(x + 1.0))

@@ -28,6 +28,8 @@ class CompiledKernel:
     grid: tuple[int, int, int]
     strategy: str
     name: str
+    final: tuple | None = None  # (pipeline, grid) of a second pass reading the inputs and the scratch buffer
+    scratch: int = 0  # bytes the first pass writes for the second
 
 
 class WebGPUBackend(KernelBackend):
@@ -99,12 +101,26 @@ class WebGPUBackend(KernelBackend):
     # --- kernels --------------------------------------------------------------------------------
     def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
         shader = kernels.render_kernel(kernel, self.runtime.limits)
-        debug.show_code(self.name, kernel, f"// {shader.strategy}, grid {shader.grid}\n{shader.code}")
+        code = f"// {shader.strategy}, grid {shader.grid}\n{shader.code}"
+        final = None
+        if shader.final is not None:
+            code += f"\n// {shader.final.strategy}, grid {shader.final.grid}\n{shader.final.code}"
+            final = (self.runtime.pipeline(shader.final.code, len(kernel.in_dtypes) + 2), shader.final.grid)
+        debug.show_code(self.name, kernel, code)
         pipeline = self.runtime.pipeline(shader.code, len(kernel.in_dtypes) + 1)
-        return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name)
+        return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name, final, shader.scratch)
 
     def launch(self, exe: CompiledKernel, ins: Sequence[GpuBuffer], out: GpuBuffer) -> None:
-        self.runtime.dispatch(exe.pipeline, [*ins, out], exe.grid)
+        rt = self.runtime
+        if exe.final is None:
+            rt.dispatch(exe.pipeline, [*ins, out], exe.grid, exe.name)
+            return
+        scratch = rt.allocate(exe.scratch)  # back to the pool at once: only later commands can reuse it
+        try:
+            rt.dispatch(exe.pipeline, [*ins, scratch], exe.grid, exe.name)
+            rt.dispatch(exe.final[0], [*ins, scratch, out], exe.final[1], exe.name)
+        finally:
+            rt.release(scratch)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:

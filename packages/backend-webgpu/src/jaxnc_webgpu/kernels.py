@@ -20,6 +20,8 @@ from jaxnc_webgpu.wgsl import BOOL, F16, I8, Helpers, literal, per_word, reg, st
 WG = 256  # threads per workgroup of the elementwise and reduction kernels
 GROUP_REDUCE_MIN = 256  # reductions at least this long use a workgroup per output when outputs are few
 FEW_OUTPUTS = 8192
+SPLIT_GROUPS = 2048  # a split reduction aims at this many workgroups in its first pass (fills an H100 twice)
+SPLIT_CHUNK = 16 * WG  # ... each reducing at least this many elements (16 per thread)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Shader:
     code: str
     grid: tuple[int, int, int]
     strategy: str
+    final: Shader | None = None  # a second pass reading the kernel's inputs and the first pass's output
+    scratch: int = 0  # bytes of the buffer the first pass writes and the final pass reads
 
 
 def render_kernel(kernel: Kernel, limits: dict) -> Shader:
@@ -40,8 +44,19 @@ def render_kernel(kernel: Kernel, limits: dict) -> Shader:
         return _matmul(kernel, tile, max_groups)
     few_or_contiguous = kernel.size < FEW_OUTPUTS or _contiguous_in(kernel.body, f"r{len(red.shape) - 1}")
     if red.size >= GROUP_REDUCE_MIN and few_or_contiguous and per_word(kernel.out_dtype) == 1 and red.dtype != BOOL:
+        split = _split(kernel, limits)
+        if split > 1:
+            return _split_reduce(kernel, split, max_groups)
         return _group_reduce(kernel, max_groups)
     return _serial_reduce(kernel, max_groups)
+
+
+def _split(kernel: Kernel, limits: dict) -> int:
+    """Workgroups per output of a two-pass reduction (1: one pass), for few outputs over long axes."""
+    red = kernel.reduce
+    if per_word(red.dtype) != 1 or len(kernel.in_dtypes) + 2 > limits.get("max-storage-buffers-per-shader-stage", 8):
+        return 1
+    return max(1, min(-(-SPLIT_GROUPS // kernel.size), -(-red.size // SPLIT_CHUNK)))
 
 
 # --- shared pieces ---------------------------------------------------------------------------------
@@ -60,20 +75,24 @@ class _Module:
     def renderer(self, variables: dict) -> ExprRenderer:
         return ExprRenderer(self.h, self.load, variables)
 
-    def header(self) -> str:
+    def header(self, out_dtype=None, partials=None) -> str:
+        """Bindings: the inputs, then `partials` (read, of that dtype) when given, then `out`."""
         k = self.kernel
-        dts = {*k.in_dtypes, k.out_dtype} | {n.dtype for n in ir.toposort(k.roots())}
+        out_dtype = k.out_dtype if out_dtype is None else out_dtype
+        dts = {*k.in_dtypes, out_dtype} | {n.dtype for n in ir.toposort(k.roots())}
         lines = ["enable f16;"] if F16 in dts else []
         for i, dt in enumerate(k.in_dtypes):
             lines.append(f"@group(0) @binding({i}) var<storage, read> in{i}: array<{_elem(dt)}>;")
             lines.append(_loader(i, dt))
-        lines.append(
-            f"@group(0) @binding({len(k.in_dtypes)}) var<storage, read_write> out: array<{_elem(k.out_dtype)}>;"
-        )
+        n = len(k.in_dtypes)
+        if partials is not None:
+            lines.append(f"@group(0) @binding({n}) var<storage, read> partials: array<{_elem(partials)}>;")
+            n += 1
+        lines.append(f"@group(0) @binding({n}) var<storage, read_write> out: array<{_elem(out_dtype)}>;")
         return "\n".join(lines)
 
-    def source(self, body: str) -> str:
-        return f"{self.header()}\n{self.h.source()}\n{body}\n"
+    def source(self, body: str, out_dtype=None, partials=None) -> str:
+        return f"{self.header(out_dtype, partials)}\n{self.h.source()}\n{body}\n"
 
 
 def _elem(dtype) -> str:
@@ -257,32 +276,25 @@ def _serial_reduce(kernel: Kernel, max_groups: int) -> Shader:
     return Shader(m.source(code), grid, "serial-reduce")
 
 
-# --- reduction: one workgroup per output, a tree in workgroup memory ----------------------------
+# --- reduction: workgroups with a tree in workgroup memory (one per output, or split in two passes) ---
 
 
-def _group_reduce(kernel: Kernel, max_groups: int) -> Shader:
-    m = _Module(kernel)
-    red = kernel.reduce
-    grid, nx = _grid(kernel.size, max_groups)
+def _tree(m: _Module, nx: int, nwork: int, prologue: list[str], loop: str, inner: list[str], value: str,
+          finish: list[str]) -> str:  # fmt: skip
+    """A workgroup per work item `w` < nwork: each thread folds `value` over `loop` (a for-header over
+    `rf`), the workgroup combines its threads' values in a tree, and thread 0 runs `finish` on `total`."""
+    red = m.kernel.reduce
     acc_t = reg(red.dtype)
-    lines = _unravel(kernel.shape, "t", "i")
-    inner = _unravel(red.shape, "rf", "r")
-    r = m.renderer({**_ivars(kernel.shape), **{f"r{d}": f"r{d}" for d in range(len(red.shape))}})
-    (v,) = r.render([kernel.body], inner)
-    ident = _identity(red.op, red.dtype, m.h)
-    comb = _combine(red.op, red.dtype, "acc", v, m.h)
+    comb = _combine(red.op, red.dtype, "acc", value, m.h)
     tree = _combine(red.op, red.dtype, "part[l]", "part[l + s]", m.h)
-    epi: list[str] = []
-    e = m.renderer({**_ivars(kernel.shape), "acc": "total"})
-    (value,) = e.render([red.epilogue], epi)
-    code = f"""var<workgroup> part: array<{acc_t}, {WG}>;
+    return f"""var<workgroup> part: array<{acc_t}, {WG}>;
 @compute @workgroup_size({WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l: u32) {{
-    let t = i32(wid.x + wid.y * {nx}u);
-    if (t >= {kernel.size}) {{ return; }}
-{_indent(lines)}
-    var acc: {acc_t} = {ident};
-    for (var rf: i32 = i32(l); rf < {red.size}; rf += {WG}) {{
+    let w = i32(wid.x + wid.y * {nx}u);
+    if (w >= {nwork}) {{ return; }}
+{_indent(prologue)}
+    var acc: {acc_t} = {_identity(red.op, red.dtype, m.h)};
+    for ({loop}) {{
 {_indent(inner, 2)}
         acc = {comb};
     }}
@@ -294,11 +306,54 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }}
     if (l == 0u) {{
         let total = part[0];
-{_indent(epi, 2)}
-        out[t] = {value};
+{_indent(finish, 2)}
     }}
 }}"""
+
+
+def _body_loop(m: _Module, start: str, stride: str) -> tuple[str, list[str], str]:
+    """The for-header, the loop's lines and the value of the kernel's body over flat reduced index rf."""
+    red = m.kernel.reduce
+    inner = _unravel(red.shape, "rf", "r")
+    r = m.renderer({**_ivars(m.kernel.shape), **{f"r{d}": f"r{d}" for d in range(len(red.shape))}})
+    (v,) = r.render([m.kernel.body], inner)
+    return f"var rf: i32 = {start}; rf < {red.size}; rf += {stride}", inner, v
+
+
+def _store_epilogue(m: _Module) -> list[str]:
+    """Lines writing out[t] = epilogue(total)."""
+    epi: list[str] = []
+    e = m.renderer({**_ivars(m.kernel.shape), "acc": "total"})
+    (value,) = e.render([m.kernel.reduce.epilogue], epi)
+    return [*epi, f"out[t] = {value};"]
+
+
+def _group_reduce(kernel: Kernel, max_groups: int) -> Shader:
+    m = _Module(kernel)
+    grid, nx = _grid(kernel.size, max_groups)
+    prologue = ["let t = w;", *_unravel(kernel.shape, "t", "i")]
+    loop, inner, v = _body_loop(m, "i32(l)", str(WG))
+    code = _tree(m, nx, kernel.size, prologue, loop, inner, v, _store_epilogue(m))
     return Shader(m.source(code), grid, "group-reduce")
+
+
+def _split_reduce(kernel: Kernel, split: int, max_groups: int) -> Shader:
+    """Two passes: `split` workgroups per output write partials (grid-stride over the reduced index),
+    then a workgroup per output combines them and applies the epilogue."""
+    red = kernel.reduce
+    first = _Module(kernel)
+    grid, nx = _grid(kernel.size * split, max_groups)
+    prologue = [f"let t = w / {split};", f"let g = w % {split};", *_unravel(kernel.shape, "t", "i")]
+    loop, inner, v = _body_loop(first, f"g * {WG} + i32(l)", str(split * WG))
+    code = _tree(first, nx, kernel.size * split, prologue, loop, inner, v, ["out[w] = total;"])
+    final = _Module(kernel)
+    grid2, nx2 = _grid(kernel.size, max_groups)
+    prologue2 = ["let t = w;", *_unravel(kernel.shape, "t", "i")]
+    loop2 = f"var rf: i32 = i32(l); rf < {split}; rf += {WG}"
+    code2 = _tree(final, nx2, kernel.size, prologue2, loop2, [], f"partials[t * {split} + rf]", _store_epilogue(final))
+    second = Shader(final.source(code2, partials=red.dtype), grid2, "split-reduce-final")
+    return Shader(first.source(code, out_dtype=red.dtype), grid, f"split-reduce/{split}", second,
+                  kernel.size * split * red.dtype.itemsize)  # fmt: skip
 
 
 # --- matmul: shared-memory tiles, a register block of scalar accumulators per thread ------------

@@ -238,12 +238,18 @@ class Runtime:
             hit = self._layouts[nbuffers] = (nbuffers, bgl, pl)
         return hit
 
-    def _bind_group(self, nbuffers: int, buffers: list[GpuBuffer]):
+    def _bind_group(self, nbuffers: int, buffers: list[GpuBuffer], what: str):
         key = (nbuffers, *(b.serial for b in buffers))
         bg = self._bind_groups.get(key)
         if bg is not None:
             self._bind_groups.move_to_end(key)
             return bg
+        limit = self.limits["max-storage-buffer-binding-size"]
+        big = [b.nbytes for b in buffers if b.nbytes > limit]
+        if big:
+            raise WebGPUError(f"{what} binds a buffer of {big[0]} bytes, more than the max-storage-buffer-binding-size "
+                              f"of {limit} bytes of {self.adapter}; kernels over arrays this large are not split "
+                              "yet (use smaller arrays or another backend)")  # fmt: skip
         _, bgl, _ = self._layout(nbuffers)
         entries = [{"binding": i, "resource": {"buffer": b.buf, "offset": 0, "size": b.nbytes}}
                    for i, b in enumerate(buffers)]  # fmt: skip
@@ -264,11 +270,11 @@ class Runtime:
             self._pass.end()
             self._pass = None
 
-    def dispatch(self, pipeline, buffers: list[GpuBuffer], grid: tuple[int, int, int]) -> None:
-        """Record one dispatch; `buffers` are the bindings in order (the output last)."""
+    def dispatch(self, pipeline, buffers: list[GpuBuffer], grid: tuple[int, int, int], what: str = "?") -> None:
+        """Record one dispatch of kernel `what`; `buffers` are the bindings in order (the output last)."""
         with self._lock:
             pipe, nbuffers = pipeline
-            bg = self._bind_group(nbuffers, buffers)
+            bg = self._bind_group(nbuffers, buffers, f"kernel {what}")
             if self._pass is None:
                 self._pass = self._encoder_now().begin_compute_pass()
             self._pass.set_pipeline(pipe)
