@@ -20,7 +20,7 @@ from torch import nn
 TESTS = pathlib.Path(__file__).resolve().parents[1] / "packages" / "onnx" / "tests"
 OUT = TESTS / "data"
 sys.path.insert(0, str(TESTS))
-import models as material  # noqa: E402 - the tests' fetch helpers
+import onnx_material as material  # noqa: E402 - the tests' fetch helpers
 
 
 class MLP(nn.Module):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import doctest
 
-import numpy as np
-import onnx
-from models import DATA
-from onnx import TensorProto, helper
-
 import jaxnc_onnx.backend as backend
 import jaxnc_onnx.model
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+from onnx_material import DATA
 
 
 def test_supports_cpu_only():

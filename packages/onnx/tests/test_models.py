@@ -3,12 +3,11 @@ onnxruntime's saved outputs (and onnxruntime itself when installed), eagerly, un
 
 from __future__ import annotations
 
+import jaxnc
 import numpy as np
 import pytest
-from models import DATA, EXPORTED, SILERO, silero_feeds, wheel_file
-
-import jaxnc
 from jaxnc_onnx import ONNXModel
+from onnx_material import DATA, EXPORTED, SILERO, silero_feeds, wheel_file
 
 REF = np.load(DATA / "reference.npz")
 RTOL, ATOL = 1e-4, 1e-5

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import jaxnc.numpy as jnp
+import numpy as np
 
 from ..dtypes import np_dtype
 from .registry import op

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 import jaxnc.numpy as jnp
+import numpy as np
 
 from .registry import op
 

@@ -3,16 +3,15 @@ against finite differences, static shape chains, dynamic-shape ops, per-opset se
 
 from __future__ import annotations
 
+import jaxnc
+import jaxnc.numpy as jnp
 import numpy as np
 import onnx
 import pytest
-from models import DATA
-from onnx import TensorProto, helper
-
-import jaxnc
-import jaxnc.numpy as jnp
 from jaxnc.testing import check_grads
 from jaxnc_onnx import OnnxError, ONNXModel
+from onnx import TensorProto, helper
+from onnx_material import DATA
 
 REF = np.load(DATA / "reference.npz")
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
@@ -183,3 +182,33 @@ def test_runtime_failure_names_the_node():
                [_vi("y", F, ["m", "n"])])  # fmt: skip
     with pytest.raises(OnnxError, match=r"node 'mm' \(MatMul\)"):
         ONNXModel(m).run(None, {"a": np.ones((2, 3), np.float32), "b": np.ones((4, 5), np.float32)})
+
+
+def _if_model():
+    def branch(name, op):
+        return helper.make_graph([helper.make_node(op, ["x"], [f"{name}_y"])], name, [], [_vi(f"{name}_y", F, [3])])
+
+    nodes = [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+             helper.make_node("Greater", ["s", "zero"], ["c"]),
+             helper.make_node("If", ["c"], ["y"], then_branch=branch("then", "Exp"), else_branch=branch("else", "Neg"))]  # fmt: skip
+    return _model(nodes, [_vi("x", F, [3])], [_vi("y", F, [3])], [helper.make_tensor("zero", F, [], [0.0])])
+
+
+def test_if_with_a_traced_condition_goes_through_lax_cond():
+    model = ONNXModel(_if_model())
+    f = jaxnc.jit(model)
+    for x in (np.array([1.0, 2.0, -0.5], np.float32), np.array([-1.0, -2.0, 0.5], np.float32)):
+        want = np.exp(x) if x.sum() > 0 else -x
+        np.testing.assert_allclose(np.asarray(f(x=x)[0]), want, rtol=1e-6)
+        np.testing.assert_allclose(model.run(None, {"x": x})[0], want, rtol=1e-6)
+
+
+def test_data_dependent_reshape_is_refused_under_jit_with_the_node_named():
+    nodes = [helper.make_node("Cast", ["x"], ["shape"], to=TensorProto.INT64),
+             helper.make_node("Reshape", ["v", "shape"], ["y"], name="r")]  # fmt: skip
+    m = _model(nodes, [_vi("x", F, [2]), _vi("v", F, [6])], [_vi("y", F, ["a", "b"])])
+    model = ONNXModel(m)
+    feeds = {"x": np.array([2, 3], np.float32), "v": np.arange(6, dtype=np.float32)}
+    assert model.run(None, feeds)[0].shape == (2, 3)  # eagerly the values are known
+    with pytest.raises(OnnxError, match=r"node 'r' \(Reshape\): the target shape must be known"):
+        jaxnc.jit(model)(**feeds)
