@@ -212,3 +212,16 @@ def test_data_dependent_reshape_is_refused_under_jit_with_the_node_named():
     assert model.run(None, feeds)[0].shape == (2, 3)  # eagerly the values are known
     with pytest.raises(OnnxError, match=r"node 'r' \(Reshape\): the target shape must be known"):
         jaxnc.jit(model)(**feeds)
+
+
+def test_max_roi_pool_matches_onnxruntime():
+    # no ONNX backend case exercises MaxRoiPool; onnxruntime implements it
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime not installed: no oracle for MaxRoiPool")
+    node = helper.make_node("MaxRoiPool", ["x", "rois"], ["y"], pooled_shape=[2, 3], spatial_scale=0.5)
+    m = _model([node], [_vi("x", F, [2, 3, 8, 10]), _vi("rois", F, [3, 5])], [_vi("y", F, [3, 3, 2, 3])], opset=13)
+    rng = np.random.default_rng(0)
+    feeds = {"x": rng.standard_normal((2, 3, 8, 10)).astype(np.float32),
+             "rois": np.array([[0, 0, 0, 19, 15], [1, 4, 2, 11, 9], [0, 6, 6, 7, 7]], np.float32)}  # fmt: skip
+    m.ir_version = 8  # what onnxruntime reads
+    want = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(ONNXModel(m).run(None, feeds)[0], want, rtol=1e-6)

@@ -219,3 +219,30 @@ def _roi_align(node, x, rois, batch_indices):
         else:
             raise node.fail(f"unknown mode {mode!r} (expected avg or max)")
     return jnp.stack(outs).astype(x.dtype)
+
+
+@op("MaxRoiPool")
+def _max_roi_pool(node, x, rois):
+    """Caffe-style RoI max pooling: rounded RoI corners, floor/ceil bin edges, empty bins give 0."""
+    rois = node.host(rois, "MaxRoiPool's rois (the bins depend on them)")
+    out_h, out_w = node.attr("pooled_shape")
+    scale = node.attr("spatial_scale", 1.0)
+    height, width = x.shape[2:]
+    outs = []
+    for roi in rois:
+        b = int(roi[0])
+        x1, y1, x2, y2 = (int(np.floor(v * scale + 0.5)) for v in roi[1:5])  # NB: C round, half away from 0
+        bin_h, bin_w = max(y2 - y1 + 1, 1) / out_h, max(x2 - x1 + 1, 1) / out_w
+        rows = []
+        for ph in range(out_h):
+            h0 = min(max(int(np.floor(ph * bin_h)) + y1, 0), height)
+            h1 = min(max(int(np.ceil((ph + 1) * bin_h)) + y1, 0), height)
+            cells = []
+            for pw in range(out_w):
+                w0 = min(max(int(np.floor(pw * bin_w)) + x1, 0), width)
+                w1 = min(max(int(np.ceil((pw + 1) * bin_w)) + x1, 0), width)
+                empty = h1 <= h0 or w1 <= w0
+                cells.append(jnp.zeros(x.shape[1], x.dtype) if empty else jnp.max(x[b, :, h0:h1, w0:w1], axis=(1, 2)))
+            rows.append(jnp.stack(cells, axis=-1))
+        outs.append(jnp.stack(rows, axis=-2))
+    return jnp.stack(outs)
