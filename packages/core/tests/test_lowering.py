@@ -115,6 +115,28 @@ def test_plan_materializes_outputs_and_shared_values():
     assert not set(exps) & plan
 
 
+def test_recompute_policy_fuses_values_read_twice():
+    hypot = (jnp.hypot, (X, X[::-1] * 3))
+    for f, args in (hypot, (nn.softmax, (X,)), (lambda x: (jnp.exp(x) + 1, jnp.exp(x) * 2), (X,))):
+        want = f(*args)
+        want = want if isinstance(want, tuple) else (want,)
+        got, prog = _run(reference_kernel_backend(recomputes=lambda eqn: True), f, *args)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, np.asarray(w), rtol=1e-5, atol=1e-6)
+        if f is jnp.hypot:  # 5 kernels without the policy
+            assert len(prog.kernels()) == 1 and len(_run(reference_kernel_backend(), f, *args)[1].kernels()) > 1
+        if f is nn.softmax:  # the shared max is a reduction: still a buffer; exp is recomputed by sum and div
+            assert len(prog.kernels()) == 3
+    # equations the policy rejects stay materialized, and so does anything computed from them
+    _, prog = _run(reference_kernel_backend(recomputes=lambda eqn: eqn.primitive.name != "exp"), hypot[0], *hypot[1])
+    assert len(prog.kernels()) == 1
+    f = lambda x: (lambda e: e * 2 + jnp.sum(e))(jnp.exp(x))  # noqa: E731 - one exp, read twice
+    _, prog = _run(reference_kernel_backend(recomputes=lambda eqn: eqn.primitive.name != "exp"), f, X)
+    assert len(prog.kernels()) == 3  # exp into a buffer, the sum, the rest
+    _, prog = _run(reference_kernel_backend(recomputes=lambda eqn: True), f, X)
+    assert len(prog.kernels()) == 2  # the sum and the rest, both computing exp
+
+
 def test_buffers_are_reused():
     big = RNG.standard_normal((64, 64)).astype(np.float32)
     (got,), prog = _run(reference_kernel_backend(), lambda x: nn.softmax(nn.softmax(x)), big)

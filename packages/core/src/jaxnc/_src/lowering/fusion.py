@@ -7,6 +7,9 @@ Rules, in order (a value that is not materialized is inlined as an expression in
   3. a computed operand of `dot_general` is a buffer (a matmul would recompute it once per output);
   4. no kernel reads more than `max_inputs` distinct buffers: the operand contributing the most
      buffers is materialized until the count fits.
+A backend may relax rule 2 with `recompute(eqn) -> bool` (the optional `recomputes` capability): a
+value read twice whose expression holds no pending reduction and only equations it accepts is
+recomputed in each consumer instead (GPUs: arithmetic is cheaper than a round trip through memory).
 The lowering adds the local rules (one reduction per kernel; movement of a pending reduction
 materializes it), so the plan only decides what is global.
 """
@@ -18,8 +21,14 @@ from collections.abc import Callable
 from jaxnc._src import core
 
 
-def plan_fusion(jaxpr: core.Jaxpr, eqn_kind: Callable[[core.JaxprEqn], str], max_inputs: int) -> set[core.Var]:
-    """The set of vars to materialize. `eqn_kind(eqn)` is the lowering kind (see rules.kind)."""
+def plan_fusion(
+    jaxpr: core.Jaxpr,
+    eqn_kind: Callable[[core.JaxprEqn], str],
+    max_inputs: int,
+    recompute: Callable[[core.JaxprEqn], bool] | None = None,
+) -> set[core.Var]:
+    """The set of vars to materialize. `eqn_kind(eqn)` is the lowering kind (see rules.kind);
+    `recompute(eqn)`, when given, says which equations may be recomputed by every consumer."""
     materialize: set[core.Var] = {v for v in jaxpr.outvars if type(v) is core.Var}
     uses: dict[core.Var, int] = {}
     for eqn in jaxpr.eqns:
@@ -29,6 +38,8 @@ def plan_fusion(jaxpr: core.Jaxpr, eqn_kind: Callable[[core.JaxprEqn], str], max
     computed: set[core.Var] = set()  # values whose expression contains arithmetic
     inputs = {*jaxpr.constvars, *jaxpr.invars}
     deps: dict[core.Var, frozenset] = {v: frozenset([v]) for v in inputs}
+    pending: set[core.Var] = set()  # with `recompute`: values whose expression holds an unmaterialized reduction
+    costly: set[core.Var] = set()  # ... or an equation `recompute` rejects
 
     def make_buffer(v: core.Var) -> None:
         materialize.add(v)
@@ -59,6 +70,15 @@ def plan_fusion(jaxpr: core.Jaxpr, eqn_kind: Callable[[core.JaxprEqn], str], max
             deps[v] = total
             if kind in ("elementwise", "reduce") or any(a in computed and a not in materialize for a in ins):
                 computed.add(v)
-            if (v in computed and uses.get(v, 0) >= 2) or v in materialize:
+            shared = v in computed and uses.get(v, 0) >= 2
+            if recompute is not None:
+                # NB: the lowering materializes a pending reduction under a movement op (lower.py)
+                live = [a for a in ins if a not in materialize and not (kind == "movement" and a in pending)]
+                if kind == "reduce" or any(a in pending for a in live):
+                    pending.add(v)
+                if not recompute(eqn) or any(a in costly for a in live):
+                    costly.add(v)
+                shared = shared and (v in pending or v in costly)
+            if shared or v in materialize:
                 make_buffer(v)
     return materialize

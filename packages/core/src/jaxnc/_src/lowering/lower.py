@@ -27,6 +27,7 @@ class Capabilities(Protocol):
         "reduce_<op>" about accumulators)."""
 
     # optional: `runs_loop(loop: Loop) -> bool`, whether the backend runs this scan/while natively
+    # optional: `recomputes(eqn) -> bool`, whether a value read twice may be recomputed (fusion.py)
 
 
 # --- inlining call-like primitives -------------------------------------------------------------
@@ -144,7 +145,7 @@ def lower_jaxpr(jaxpr: core.Jaxpr, caps: Capabilities, consts: dict | None = Non
     jaxpr, inlined = inline_calls(jaxpr)
     consts = {**(consts or {}), **inlined}
     kinds = {id(e): eqn_kind(e, caps) for e in jaxpr.eqns}
-    plan = plan_fusion(jaxpr, lambda e: kinds[id(e)], caps.max_inputs)
+    plan = plan_fusion(jaxpr, lambda e: kinds[id(e)], caps.max_inputs, getattr(caps, "recomputes", None))
     lw = _Lowering(caps)
     env: dict[core.Var, Lazy] = {}
     inputs = []

@@ -77,8 +77,9 @@ class ReferenceKernelBackend:
     """
 
 
-def reference_kernel_backend(max_inputs: int = 64, renders=None):
-    """A fresh ReferenceKernelBackend; `renders(op, dtype)` narrows what kernels may contain."""
+def reference_kernel_backend(max_inputs: int = 64, renders=None, recomputes=None):
+    """A fresh ReferenceKernelBackend; `renders(op, dtype)` narrows what kernels may contain, and
+    `recomputes(eqn)` turns on the planner's recompute policy (see fusion.py)."""
     from jaxnc._src.backends.base import Device
     from jaxnc._src.lowering.backend import KernelBackend
 
@@ -90,6 +91,8 @@ def reference_kernel_backend(max_inputs: int = 64, renders=None):
             self.max_inputs = max_inputs
             self._renders = renders
             self.launches = 0
+            if recomputes is not None:
+                self.recomputes = recomputes
 
         def supports(self, dtype) -> bool:
             return True
