@@ -205,3 +205,13 @@ def test_binding_larger_than_the_limit_is_refused_clearly():
         WebGPUError, match=r"binds a buffer of \d+ bytes, more than the max-storage-buffer-binding-size"
     ):
         np.asarray(jnp.sum(x + 1.0))
+
+
+def test_values_read_twice_are_recomputed_not_materialized():
+    x, y = np.random.default_rng(3).standard_normal((2, 1000)).astype(np.float32)
+    (hypot,) = _shaders(jnp.hypot, x, y)  # 5 kernels and 4 temporaries with the default planner
+    assert hypot.strategy == "elementwise"
+    np.testing.assert_allclose(on_gpu(jnp.hypot, x, y), np.hypot(x, y), rtol=2e-7)
+    softmax = jaxnc.nn.softmax
+    assert len(_shaders(softmax, x.reshape(10, 100))) == 3  # max, sum of exp, exp / sum
+    np.testing.assert_allclose(on_gpu(softmax, x.reshape(10, 100)), on_cpu(softmax, x.reshape(10, 100)), rtol=1e-6)

@@ -68,6 +68,11 @@ class WebGPUBackend(KernelBackend):
             return op in _BOOL
         return op in _INT or (op in ("population_count", "clz") and dtype.itemsize == 4)
 
+    def recomputes(self, eqn) -> bool:
+        """The fusion planner's recompute policy: a value read twice (no reduction in it) is recomputed
+        by each consumer kernel; a GPU does ~20 flops in the time it moves one byte."""
+        return True
+
     # --- memory ---------------------------------------------------------------------------------
     def put(self, array: np.ndarray, device: Device) -> KernelBuffer:
         feature = wgsl.FEATURE_OF.get(np.dtype(array.dtype))
