@@ -6,7 +6,7 @@ from __future__ import annotations
 import jaxnc
 import numpy as np
 import pytest
-from jaxnc_onnx import ONNXModel
+from jaxnc_onnx import OnnxError, ONNXModel
 from onnx_material import DATA, EXPORTED, SILERO, silero_feeds, wheel_file
 
 REF = np.load(DATA / "reference.npz")
@@ -91,3 +91,10 @@ def test_silero_vad_jit_with_static_rate(silero):
     saved = np.load(DATA / "silero_reference.npz")
     np.testing.assert_allclose(np.asarray(out), saved["output"], rtol=RTOL, atol=1e-5)
     np.testing.assert_allclose(np.asarray(state), saved["stateN"], rtol=RTOL, atol=1e-5)
+
+
+def test_silero_vad_with_a_traced_rate_explains_the_if(silero):
+    # a traced sample rate makes If trace both branches; the 8 kHz branch cannot take 16 kHz shapes
+    model = ONNXModel(silero)
+    with pytest.raises(OnnxError, match=r"\(If\): the condition is traced, so both branches are traced"):
+        jaxnc.jit(lambda input, state, sr: model(input=input, state=state, sr=sr))(**silero_feeds())

@@ -7,6 +7,7 @@ import jaxnc.lax as lax
 import jaxnc.numpy as jnp
 import numpy as np
 
+from ..errors import OnnxError
 from ..interpreter import _TRACER_ERRORS
 from .registry import op
 
@@ -28,10 +29,20 @@ def _if(node, cond):
     if c is not None:
         return tuple(node.run_graph(then_branch if bool(c.reshape(-1)[0]) else else_branch, []))
 
-    def branch(graph):
-        return lambda: tuple(node.dev(v) for v in node.run_graph(graph, []))
+    def branch(graph, which):
+        def run():
+            try:
+                return tuple(node.dev(v) for v in node.run_graph(graph, []))
+            except OnnxError as e:
+                raise node.fail(
+                    f"the condition is traced, so both branches are traced (lax.cond) and the {which} branch "
+                    f"failed; make the condition's inputs static (closed-over NumPy values) to run one branch: {e}"
+                ) from e
 
-    return tuple(lax.cond(jnp.reshape(cond, ()).astype(bool), branch(then_branch), branch(else_branch)))
+        return run
+
+    pred = jnp.reshape(cond, ()).astype(bool)
+    return tuple(lax.cond(pred, branch(then_branch, "then"), branch(else_branch, "else")))
 
 
 @op("Loop")
