@@ -10,6 +10,7 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
+
 from harness import Case
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "packages" / "onnx" / "tests" / "data"

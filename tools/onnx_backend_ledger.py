@@ -47,9 +47,10 @@ def _reason(name: str, error: str) -> str:
 
 def run_suite() -> dict[str, str]:
     """{case name: "" when it passes, else the error} for every ai.onnx node case (CPU)."""
-    import jaxnc_onnx.backend as backend
     from onnx.backend.test.loader import load_model_tests
     from onnx.backend.test.runner import Runner, _normalize_tensor
+
+    import jaxnc_onnx.backend as backend
 
     results = {}
     for case in load_model_tests(kind="node"):

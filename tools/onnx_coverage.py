@@ -13,8 +13,9 @@ import pathlib
 import re
 
 import onnx
-from jaxnc_onnx.ops.registry import OPS
 from onnx.backend.test.loader import load_model_tests
+
+from jaxnc_onnx.ops.registry import OPS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "onnx.md"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import doctest
 
-import jaxnc_onnx.backend as backend
-import jaxnc_onnx.model
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
 from onnx_material import DATA
+
+import jaxnc_onnx.backend as backend
+import jaxnc_onnx.model
 
 
 def test_supports_cpu_only():

@@ -3,11 +3,12 @@ onnxruntime's saved outputs (and onnxruntime itself when installed), eagerly, un
 
 from __future__ import annotations
 
-import jaxnc
 import numpy as np
 import pytest
-from jaxnc_onnx import OnnxError, ONNXModel
 from onnx_material import DATA, EXPORTED, SILERO, silero_feeds, wheel_file
+
+import jaxnc
+from jaxnc_onnx import OnnxError, ONNXModel
 
 REF = np.load(DATA / "reference.npz")
 RTOL, ATOL = 1e-4, 1e-5

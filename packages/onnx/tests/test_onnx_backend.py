@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import tempfile
 
-import jaxnc
-import jaxnc_onnx.backend
 import onnx.backend.test
 import pytest
+
+import jaxnc
+import jaxnc_onnx.backend
 
 # NB: the light/real model kinds write test data under $ONNX_HOME; keep that out of the home folder
 os.environ.setdefault("ONNX_HOME", os.path.join(tempfile.gettempdir(), "jaxnc-onnx-home"))

@@ -3,15 +3,16 @@ against finite differences, static shape chains, dynamic-shape ops, per-opset se
 
 from __future__ import annotations
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import onnx
 import pytest
-from jaxnc.testing import check_grads
-from jaxnc_onnx import OnnxError, ONNXModel
 from onnx import TensorProto, helper
 from onnx_material import DATA
+
+import jaxnc
+import jaxnc.numpy as jnp
+from jaxnc.testing import check_grads
+from jaxnc_onnx import OnnxError, ONNXModel
 
 REF = np.load(DATA / "reference.npz")
 F, I64 = TensorProto.FLOAT, TensorProto.INT64

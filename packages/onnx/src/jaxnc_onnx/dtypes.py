@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import jaxnc
 import numpy as np
 from onnx import TensorProto, helper
+
+import jaxnc
 
 
 def np_dtype(elem_type: int) -> np.dtype:

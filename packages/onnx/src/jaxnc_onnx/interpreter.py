@@ -10,11 +10,12 @@ from __future__ import annotations
 import collections
 from collections.abc import Mapping, Sequence
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import onnx
 from onnx import AttributeProto, FunctionProto, GraphProto, NodeProto, helper, numpy_helper
+
+import jaxnc
+import jaxnc.numpy as jnp
 
 from .dtypes import device_dtype
 from .errors import OnnxError, node_error

@@ -6,11 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 
 import google.protobuf.message
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import onnx
 from onnx import GraphProto, ModelProto, numpy_helper
+
+import jaxnc
+import jaxnc.numpy as jnp
 
 from . import ops  # noqa: F401 - fills the op table
 from .dtypes import device_dtype, np_dtype, on_device, onnx_type_name

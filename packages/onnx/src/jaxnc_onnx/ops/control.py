@@ -3,9 +3,10 @@ and the sequence/optional ops, with ONNX sequences as Python lists."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
 
 from ..errors import OnnxError
 from ..interpreter import _TRACER_ERRORS

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
 
 from .registry import op
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import jaxnc.numpy as jnp
 import ml_dtypes
 import numpy as np
+
+import jaxnc.numpy as jnp
 
 from ..dtypes import host_cast, np_dtype, on_device
 from .registry import op

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc.numpy as jnp
 import jaxnc.random as jrandom
-import numpy as np
 
 from ..dtypes import device_dtype, np_dtype
 from .registry import op

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc.lax as lax
 import jaxnc.nn as nn
 import jaxnc.numpy as jnp
-import numpy as np
 
 from .registry import op
 from .tensor import _axis

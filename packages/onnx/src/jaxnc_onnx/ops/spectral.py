@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import jaxnc.numpy as jnp
 import numpy as np
+
+import jaxnc.numpy as jnp
 
 from ..dtypes import np_dtype
 from .registry import op

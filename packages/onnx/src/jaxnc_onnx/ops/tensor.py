@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
 
 from ..dtypes import device_dtype, host_cast, np_dtype, on_device
 from .registry import op

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import itertools
 
-import jaxnc.numpy as jnp
 import numpy as np
+
+import jaxnc.numpy as jnp
 
 from .registry import op
 
