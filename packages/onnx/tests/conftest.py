@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
     """Mark the ledger's backend cases as strict xfails (with the ledger's reason)."""
     ledger = _ledger()
     for item in items:
-        if item.cls is not None and item.cls.__name__ == "OnnxBackendNodeModelTest":
+        if item.cls is not None and item.cls.__name__.startswith("OnnxBackend"):
             item.add_marker(pytest.mark.allow_leaks("checked once around the whole suite (module fixture)"))
             case = item.name.removesuffix("_cpu")
             if case in ledger:
@@ -28,11 +28,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the backend suite's pass count (the number recorded in the README)."""
-    passed = [r for r in terminalreporter.stats.get("passed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
-    xfailed = [r for r in terminalreporter.stats.get("xfailed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
-    failed = [r for r in terminalreporter.stats.get("failed", []) if "OnnxBackendNodeModelTest" in r.nodeid]
-    total = len(passed) + len(xfailed) + len(failed)
-    if total:
-        terminalreporter.write_line(f"ONNX backend node suite (cpu): {len(passed)}/{total} cases pass, "
-                                    f"{len(xfailed)} in the ledger, {len(failed)} unexpected")  # fmt: skip
+    """Print the backend suite's pass counts, all kinds and node cases (the numbers in the README)."""
+    for label, key in (("all kinds", "::OnnxBackend"), ("node cases", "::OnnxBackendNodeModelTest::")):
+        passed, xfailed, failed = (
+            [r for r in terminalreporter.stats.get(k, []) if key in r.nodeid] for k in ("passed", "xfailed", "failed")
+        )
+        total = len(passed) + len(xfailed) + len(failed)
+        if total:
+            terminalreporter.write_line(f"ONNX backend suite (cpu), {label}: {len(passed)}/{total} cases pass, "
+                                        f"{len(xfailed)} in the ledger, {len(failed)} unexpected")  # fmt: skip
