@@ -30,6 +30,16 @@ def is_host(value) -> bool:
     return isinstance(value, np.ndarray)
 
 
+def concrete(x):
+    """`x` as a NumPy value (None stays None), or None when it is traced under jit/grad."""
+    if x is None or isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except _TRACER_ERRORS:
+        return None
+
+
 class Scope:
     """What a graph sees: opset versions, model-local functions, the attributes of the function call it
     is the body of (for `ref_attr_name`), and its names over those of the enclosing graph."""
@@ -100,15 +110,13 @@ class Node:
 
     def host(self, x, what: str) -> np.ndarray:
         """`x` as a NumPy array; a traced value (under jit) raises an error saying what needed it."""
-        if isinstance(x, np.ndarray):
-            return x
-        try:
-            return np.asarray(x)
-        except _TRACER_ERRORS as e:
+        value = concrete(x)
+        if value is None:
             raise self.fail(
                 f"{what} must be known when the graph is traced (a constant, an integer initializer or "
                 f"computed from shapes), but it is a traced value under jit/grad; run eagerly instead"
-            ) from e
+            )
+        return value
 
     def ints(self, x, what: str) -> list[int]:
         return [int(v) for v in self.host(x, what).reshape(-1)]

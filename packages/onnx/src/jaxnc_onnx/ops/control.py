@@ -9,24 +9,14 @@ import jaxnc.lax as lax
 import jaxnc.numpy as jnp
 
 from ..errors import OnnxError
-from ..interpreter import _TRACER_ERRORS
+from ..interpreter import concrete
 from .registry import op
-
-
-def _concrete(x):
-    """`x` as a NumPy value, or None when it is traced."""
-    if x is None or isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except _TRACER_ERRORS:
-        return None
 
 
 @op("If")
 def _if(node, cond):
     then_branch, else_branch = node.attr("then_branch"), node.attr("else_branch")
-    c = _concrete(cond)
+    c = concrete(cond)
     if c is not None:
         return tuple(node.run_graph(then_branch if bool(c.reshape(-1)[0]) else else_branch, []))
 
@@ -50,7 +40,7 @@ def _if(node, cond):
 def _loop(node, trip_count=None, cond=None, *carried):
     body = node.attr("body")
     n_carried = len(carried)
-    m, c = _concrete(trip_count), _concrete(cond)
+    m, c = concrete(trip_count), concrete(cond)
     if (trip_count is None or m is not None) and (cond is None or c is not None):
         limit = None if m is None else int(m.reshape(()))
         keep_going = True if c is None else bool(c.reshape(()))
@@ -61,7 +51,7 @@ def _loop(node, trip_count=None, cond=None, *carried):
             scans.append(outs[1 + n_carried :])
             i += 1
             if cond is not None:
-                nxt = _concrete(outs[0])
+                nxt = concrete(outs[0])
                 if nxt is None:
                     raise node.fail("the loop condition became a traced value; its trip count must be static under jit")
                 keep_going = bool(nxt.reshape(()))

@@ -323,10 +323,11 @@ def _nearest(x, rule):
     raise ValueError(f"unknown nearest_mode {rule!r}")
 
 
-def _cubic_kernel(s, a):
-    s = np.abs(s)
-    return np.where(s <= 1, ((a + 2) * s - (a + 3)) * s * s + 1,
-                    np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))  # fmt: skip
+def cubic_kernel(xp, s, a):
+    """Keys' cubic convolution kernel with coefficient `a` (-0.75 in ONNX), on NumPy or jaxnc."""
+    s = xp.abs(s)
+    return xp.where(s <= 1, ((a + 2) * s - (a + 3)) * s * s + 1,
+                    xp.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))  # fmt: skip
 
 
 def _interp_matrix(node, mode, in_len, out_len, scale, roi, nearest_default):
@@ -349,7 +350,7 @@ def _interp_matrix(node, mode, in_len, out_len, scale, roi, nearest_default):
         support = 1.0
     elif mode == "cubic":
         a = node.attr("cubic_coeff_a", -0.75)
-        kernel = lambda d: _cubic_kernel(d, a)  # noqa: E731
+        kernel = lambda d: cubic_kernel(np, d, a)  # noqa: E731
         support = 2.0
     else:
         raise ValueError(f"unknown mode {mode!r} (expected nearest, linear or cubic)")

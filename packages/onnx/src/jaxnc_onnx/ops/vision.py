@@ -9,6 +9,7 @@ import numpy as np
 
 import jaxnc.numpy as jnp
 
+from .nn import cubic_kernel
 from .registry import op
 
 
@@ -25,11 +26,8 @@ def _reflect(c, lo, hi):
 
 
 def _cubic_weights(t, a=-0.75):
-    def k(s):
-        s = jnp.abs(s)
-        return jnp.where(s <= 1, ((a + 2) * s - (a + 3)) * s * s + 1, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a)
-
-    return [k(t + 1), k(t), k(1 - t), k(2 - t)]
+    """The four taps' weights around floor(x), t = x - floor(x)."""
+    return [cubic_kernel(jnp, d, a) for d in (t + 1, t, 1 - t, 2 - t)]
 
 
 @op("GridSample")
