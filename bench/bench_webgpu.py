@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
 from harness import Case
 
 SMALL = os.environ.get("JAXNC_BENCH_SMALL", "") not in ("", "0")

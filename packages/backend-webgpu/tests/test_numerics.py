@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
-import pytest
 
 SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5, 1e30, -1e-30], np.float32)
 MODERATE = SPECIALS[np.abs(np.nan_to_num(SPECIALS)) < 1e4]  # the sin/cos range reduction is exact below 8192

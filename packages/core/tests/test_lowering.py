@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.nn as nn
 import jaxnc.numpy as jnp
-import numpy as np
-import pytest
 from jaxnc._src.interpreters.partial_eval import convert_constvars
 from jaxnc._src.lowering import ir, math_expand
 from jaxnc._src.lowering.fusion import plan_fusion

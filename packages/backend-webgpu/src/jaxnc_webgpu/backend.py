@@ -6,12 +6,12 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.backends.base import Device
 from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend, KernelBuffer
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
-
 from jaxnc_webgpu import adapters, kernels, wgsl
 from jaxnc_webgpu.runtime import GpuBuffer, Runtime
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from jaxnc._src.lowering import ir
 
+from jaxnc._src.lowering import ir
 from jaxnc_webgpu.wgsl import BOOL, F16, F32, TRANSCENDENTAL, Helpers, literal, reg
 
 _BIN = {"add": "+", "sub": "-", "mul": "*"}

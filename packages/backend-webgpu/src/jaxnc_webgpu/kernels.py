@@ -11,9 +11,9 @@ import dataclasses
 import math
 
 import numpy as np
+
 from jaxnc._src.lowering import ir
 from jaxnc._src.lowering.kernel import Kernel
-
 from jaxnc_webgpu.expr import ExprRenderer
 from jaxnc_webgpu.wgsl import BOOL, F16, I8, Helpers, literal, per_word, reg, storage
 

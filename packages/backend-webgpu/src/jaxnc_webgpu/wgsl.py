@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from jaxnc._src import dtypes
 from jaxnc._src.lowering import ir, math_expand
 
