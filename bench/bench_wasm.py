@@ -8,6 +8,7 @@ trip. Run: `python bench/run.py --only wasm`.
 from __future__ import annotations
 
 import numpy as np
+
 from harness import Case
 
 N = 1 << 24  # 16M float32 = 64 MiB per array

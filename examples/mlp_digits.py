@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
+
+import jaxnc
+import jaxnc.numpy as jnp
 
 
 def init_params(key, sizes):

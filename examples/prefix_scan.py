@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 import jaxnc
 import jaxnc.numpy as jnp
-import numpy as np
 from jaxnc import lax
 
 

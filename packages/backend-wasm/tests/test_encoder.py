@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import wasmtime
+
 from jaxnc_wasm import encoder
 from jaxnc_wasm.encoder import F32, I32, V128
 

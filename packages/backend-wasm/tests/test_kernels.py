@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
-import pytest
 from jaxnc_wasm.allocator import Allocator, size_class
 from jaxnc_wasm.backend import WasmBackend
 

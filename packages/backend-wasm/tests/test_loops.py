@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.lax as lax
 import jaxnc.numpy as jnp
-import numpy as np
-import pytest
 from jaxnc._src.lax.control_flow import record_loop_paths
 
 DT = 0.1

@@ -1,9 +1,10 @@
 """Array behaviour against NumPy: operators, indexing, .at updates, methods, reading."""
 
-import jaxnc as jax
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
 
 X = np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7.5
 

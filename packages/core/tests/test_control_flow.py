@@ -3,10 +3,11 @@ finite differences and JAX's documented semantics, under jit, grad, vmap and the
 
 from __future__ import annotations
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc
+import jaxnc.numpy as jnp
 from jaxnc import lax
 from jaxnc._src.lax import control_flow
 from jaxnc.testing import check_grads

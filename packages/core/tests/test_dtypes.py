@@ -1,10 +1,11 @@
 """JAX's promotion lattice with weak types, x64 canonicalization, and the dtype set."""
 
-import jaxnc as jax
-import jaxnc.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
 from jaxnc._src import dtypes
 
 # (left, right, expected) from JAX's type promotion table (jax.numpy.promote_types / JEP 9407).

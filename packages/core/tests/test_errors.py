@@ -3,10 +3,11 @@
 import subprocess
 import sys
 
-import jaxnc as jax
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
 
 
 def test_mismatched_shapes_name_both_shapes():

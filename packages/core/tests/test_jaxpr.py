@@ -1,8 +1,9 @@
 """The Jaxpr IR: printing, make_jaxpr, eval_shape, dce."""
 
+import numpy as np
+
 import jaxnc as jax
 import jaxnc.numpy as jnp
-import numpy as np
 from jaxnc._src import core
 
 

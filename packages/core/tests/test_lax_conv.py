@@ -3,10 +3,11 @@ differences, JVP/VJP consistency (which checks both transpose rules), vmap again
 
 import itertools
 
-import jaxnc
 import numpy as np
 import pytest
 import scipy.signal
+
+import jaxnc
 from jaxnc import lax
 from jaxnc.testing import check_grads
 

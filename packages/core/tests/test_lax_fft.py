@@ -1,8 +1,9 @@
 """lax.fft against numpy.fft, gradients through real-valued wrappers (which exercise every transpose), vmap, jit."""
 
-import jaxnc
 import numpy as np
 import pytest
+
+import jaxnc
 from jaxnc import lax
 from jaxnc.testing import check_grads
 

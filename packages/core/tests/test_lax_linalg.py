@@ -1,8 +1,9 @@
 """lax.linalg against numpy.linalg, reconstruction identities, finite differences (float64), vmap, jit."""
 
-import jaxnc
 import numpy as np
 import pytest
+
+import jaxnc
 from jaxnc.lax import linalg
 from jaxnc.testing import check_grads
 

@@ -1,8 +1,9 @@
 """lax.sort / sort_key_val / top_k and the argsort helper: NumPy oracles, gradients, vmap, jit."""
 
-import jaxnc
 import numpy as np
 import pytest
+
+import jaxnc
 from jaxnc import lax
 from jaxnc._src.lax.sorting import argsort
 from jaxnc.testing import check_grads

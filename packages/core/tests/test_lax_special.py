@@ -1,10 +1,11 @@
 """lax special functions against SciPy (a test-only oracle) within the bounds docs/lax.md states,
 derivatives against finite differences (float64), vmap and jit."""
 
-import jaxnc
 import numpy as np
 import pytest
 import scipy.special as sc
+
+import jaxnc
 from jaxnc import lax
 from jaxnc.testing import check_grads
 

@@ -2,9 +2,10 @@
 
 import itertools
 
-import jaxnc
 import numpy as np
 import pytest
+
+import jaxnc
 from jaxnc import lax
 from jaxnc._src.lax.windowed import avg_pool
 from jaxnc.testing import check_grads

@@ -1,11 +1,12 @@
 """jaxnc.nn: activations against NumPy formulas, gradients, attention against a NumPy reference, initializers."""
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.nn as nn
 import jaxnc.numpy as jnp
 import jaxnc.random as random
-import numpy as np
-import pytest
 from jaxnc.testing import check_grads
 
 X = np.linspace(-3.0, 3.0, 13).astype(np.float32)

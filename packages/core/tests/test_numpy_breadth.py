@@ -1,9 +1,10 @@
 """jnp breadth against NumPy: one row per function (elementwise, creation, shape, indexing, statistics, calculus)."""
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc
+import jaxnc.numpy as jnp
 
 R = np.random.default_rng(0)
 X = R.standard_normal((3, 4)).astype(np.float32)

@@ -1,13 +1,14 @@
 """jnp.linalg, jnp.fft and jaxnc.scipy against NumPy/SciPy, with gradient checks and jit/vmap."""
 
-import jaxnc
-import jaxnc.numpy as jnp
-import jaxnc.scipy as jsp
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.special
 import scipy.stats
+
+import jaxnc
+import jaxnc.numpy as jnp
+import jaxnc.scipy as jsp
 from jaxnc.testing import check_grads
 
 R = np.random.default_rng(2)

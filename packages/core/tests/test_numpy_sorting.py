@@ -1,11 +1,12 @@
 """Sorting, searching, set operations and quantiles against NumPy, including jit (static size=) and vmap."""
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import jaxnc
+import jaxnc.numpy as jnp
 
 R = np.random.default_rng(1)
 

@@ -2,10 +2,11 @@
 
 import gc
 
-import jaxnc as jax
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
 from jaxnc._src.backends import base
 
 

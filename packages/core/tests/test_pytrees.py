@@ -3,8 +3,9 @@
 import collections
 import dataclasses
 
-import jaxnc as jax
 import pytest
+
+import jaxnc as jax
 from jaxnc import tree_util as tu
 
 

@@ -1,10 +1,11 @@
 """jaxnc.random samplers: shapes/dtypes, distribution moments, determinism, jit/vmap equality, gamma gradients."""
 
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.numpy as jnp
 import jaxnc.random as random
-import numpy as np
-import pytest
 
 KEY = random.PRNGKey(0)
 N = 4000

@@ -5,8 +5,9 @@ import subprocess
 import sys
 import textwrap
 
-import jaxnc
 import numpy as np
+
+import jaxnc
 from jaxnc._src import core
 from jaxnc._src.backends.registry import registry
 

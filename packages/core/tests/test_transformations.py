@@ -3,10 +3,11 @@
 import collections
 import dataclasses
 
-import jaxnc as jax
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc as jax
+import jaxnc.numpy as jnp
 from jaxnc.testing import check_grads
 
 

@@ -13,9 +13,10 @@ import json
 import pathlib
 import sys
 
+import numpy as np
+
 import jaxnc
 import jaxnc.numpy as jnp
-import numpy as np
 from jaxnc_loaders import safetensors, unflatten_dict
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+
 from jaxnc_loaders import FetchError, cached_fetch, default_cache_dir, fetch
 
 PAYLOAD = os.urandom(300_000)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import jaxnc
 import ml_dtypes
 import numpy as np
 import pytest
 import safetensors as reference
+
+import jaxnc
 from jaxnc_loaders import safetensors
 
 RNG = np.random.default_rng(1)

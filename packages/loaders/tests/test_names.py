@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jaxnc_loaders import flatten_dict, rename_keys, unflatten_dict
 
 keys = st.text(alphabet="abcxyz_0123", min_size=1, max_size=4)

@@ -15,6 +15,7 @@ import safetensors as reference
 import safetensors.numpy as reference_numpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from jaxnc_loaders import safetensors
 from jaxnc_loaders.safetensors import SafetensorError
 

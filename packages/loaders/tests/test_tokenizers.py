@@ -13,6 +13,7 @@ import regex
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from jaxnc_loaders import tokenizers
 from jaxnc_loaders.tokenizers import Encoding, load_tiktoken_bpe
 

@@ -7,10 +7,11 @@ checks that the backbone did not move.
 
 from __future__ import annotations
 
+import numpy as np
+
 import jaxnc
 import jaxnc.numpy as jnp
 import jaxnc_optax as optax
-import numpy as np
 
 
 def make_data(seed: int = 0, n: int = 64) -> tuple[dict, np.ndarray, np.ndarray]:

@@ -8,11 +8,12 @@ import pathlib
 import re
 
 import golden_cases as gc
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.numpy as jnp
 import jaxnc_optax
-import numpy as np
-import pytest
 from jaxnc import tree_util
 
 README = pathlib.Path(__file__).parent.parent / "README.md"

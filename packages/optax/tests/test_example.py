@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 
-import jaxnc
 import numpy as np
+
+import jaxnc
 
 EXAMPLE = pathlib.Path(__file__).parent.parent / "examples" / "finetune_multi_transform.py"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import golden_cases as gc
-import jaxnc
-import jaxnc_optax
 import numpy as np
 import pytest
+
+import jaxnc
+import jaxnc_optax
 
 
 def _random_is_jax_compatible(golden: dict) -> bool:

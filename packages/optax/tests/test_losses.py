@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import golden_cases as gc
-import jaxnc.numpy as jnp
-import jaxnc_optax
 import numpy as np
 import pytest
+
+import jaxnc.numpy as jnp
+import jaxnc_optax
 
 
 def _inputs(asarray) -> dict:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import golden_cases as gc
+import numpy as np
+import pytest
+
 import jaxnc
 import jaxnc.numpy as jnp
 import jaxnc_optax
-import numpy as np
-import pytest
 
 EAGER_STEPS = (0, 1, 7, 12, 25, 44, 60, 99, 129)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import jaxnc.numpy as jnp
 import numpy as np
 import pytest
+
+import jaxnc.numpy as jnp
 from jaxnc import tree_util
 from jaxnc_optax import tree, tree_utils
 

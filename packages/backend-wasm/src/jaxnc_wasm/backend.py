@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import wasmtime
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.backends.base import Device
 from jaxnc._src.lax.control_flow import note_loop_path
@@ -16,7 +17,6 @@ from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
 from jaxnc._src.lowering.program import Loop
-
 from jaxnc_wasm import loops, scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module

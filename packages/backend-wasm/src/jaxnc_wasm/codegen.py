@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from jaxnc._src.lowering import ir
 from jaxnc._src.lowering.kernel import Kernel
-
 from jaxnc_wasm import scalar_ops as S
 from jaxnc_wasm.encoder import I32, V128, Function, Module
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from jaxnc._src.lowering.program import Alloc, Free, Launch, Loop, Program, nbytes
-
 from jaxnc_wasm.codegen import KernelCodegen
 from jaxnc_wasm.encoder import I32, Function, Module
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
 from jaxnc._src.lowering import ir
 from jaxnc._src.lowering.kernel import Kernel
-
 from jaxnc_wasm.encoder import I32, V128, Function, Module
 
 F32_DTYPE = np.dtype(np.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.array_methods import ArrayMethods
 from jaxnc._src.backends.base import Buffer

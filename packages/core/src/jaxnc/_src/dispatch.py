@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from jaxnc._src import core
 from jaxnc._src.array import Array, device_put_numpy
 from jaxnc._src.backends.base import Buffer

@@ -39,6 +39,7 @@ jit_p.call_param = "jaxpr"
 @jit_p.def_impl
 def _jit_impl(*args, jaxpr, name):
     import numpy as np
+
     from jaxnc._src.backends.interpret import eval_jaxpr_impl
 
     return eval_jaxpr_impl(jaxpr.jaxpr, [np.asarray(c) for c in jaxpr.consts], args)

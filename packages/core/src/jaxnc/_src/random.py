@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import get_aval
 from jaxnc._src.lax import lax

@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
+import numpy as np
+
 import jaxnc
 import jaxnc.numpy as jnp
-import numpy as np
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base, numerics
 from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.tree_casting import tree_cast, tree_cast_like

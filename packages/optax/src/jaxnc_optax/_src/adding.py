@@ -8,7 +8,6 @@ from typing import Any, NamedTuple
 import jaxnc
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base, numerics
 from jaxnc_optax._src.masking import masked
 from jaxnc_optax._src.tree_math import tree_add_scale

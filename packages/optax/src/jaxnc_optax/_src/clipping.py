@@ -6,7 +6,6 @@ from typing import Any
 
 import jaxnc.numpy as jnp
 from jaxnc import lax, tree_util
-
 from jaxnc_optax._src import base, numerics
 from jaxnc_optax._src.tree_math import tree_clip, tree_norm
 

@@ -6,7 +6,6 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import NamedTuple
 
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base
 from jaxnc_optax._src.masking import masked
 

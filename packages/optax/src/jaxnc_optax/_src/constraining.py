@@ -6,7 +6,6 @@ from typing import Any, NamedTuple
 
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base
 
 NonNegativeParamsState = base.EmptyState

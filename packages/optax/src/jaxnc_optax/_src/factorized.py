@@ -6,10 +6,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import jaxnc.numpy as jnp
 import numpy as np
-from jaxnc import tree_util
 
+import jaxnc.numpy as jnp
+from jaxnc import tree_util
 from jaxnc_optax._src import base, numerics
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base
 from jaxnc_optax._src.combining import partition
 from jaxnc_optax._src.masking import masked

@@ -7,10 +7,10 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-import jaxnc
-import jaxnc.numpy as jnp
 import numpy as np
 
+import jaxnc
+import jaxnc.numpy as jnp
 from jaxnc_optax._src import base, numerics
 from jaxnc_optax._src.tree_casting import tree_dtype
 

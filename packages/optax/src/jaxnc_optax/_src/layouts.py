@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jaxnc.numpy as jnp
 import numpy as np
-from jaxnc import tree_util
 
+import jaxnc.numpy as jnp
+from jaxnc import tree_util
 from jaxnc_optax._src import base
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base
 from jaxnc_optax._src.tree_params import _ParamsPlaceholder
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import jaxnc.numpy as jnp
 import numpy as np
+
+import jaxnc.numpy as jnp
 
 
 def is_complex(x: Any) -> bool:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jaxnc.numpy as jnp
-
 from jaxnc_optax._src import base
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal, NamedTuple
 
-import jaxnc.numpy as jnp
 import numpy as np
-from jaxnc import lax, tree_util
 
+import jaxnc.numpy as jnp
+from jaxnc import lax, tree_util
 from jaxnc_optax._src import base, numerics
 from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.numerics import abs_sq

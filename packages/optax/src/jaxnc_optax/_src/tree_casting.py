@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import jaxnc.numpy as jnp
 import numpy as np
+
+import jaxnc.numpy as jnp
 from jaxnc import tree_util
 
 

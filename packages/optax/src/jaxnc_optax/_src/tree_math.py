@@ -8,7 +8,6 @@ from typing import Any
 
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
-
 from jaxnc_optax._src import numerics
 
 

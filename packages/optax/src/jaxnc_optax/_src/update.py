@@ -6,7 +6,6 @@ from typing import Any
 
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
-
 from jaxnc_optax._src import base
 from jaxnc_optax._src.control_flow import cond
 

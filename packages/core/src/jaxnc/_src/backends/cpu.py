@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from jaxnc._src import dtypes
 from jaxnc._src.backends.base import Device, PrimitiveBackend
 from jaxnc._src.backends.registry import BackendSpec, hookimpl

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 import pluggy
+
 from jaxnc._src.config import config
 
 hookspec = pluggy.HookspecMarker("jaxnc")

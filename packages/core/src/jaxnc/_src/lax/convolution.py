@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad
 from jaxnc._src.lax import lax
-from numpy.lib.stride_tricks import as_strided
 
 
 class ConvDimensionNumbers(NamedTuple):

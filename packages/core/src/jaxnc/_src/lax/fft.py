@@ -11,6 +11,7 @@ import enum
 import math
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval
 from jaxnc._src.interpreters import ad

@@ -8,6 +8,7 @@ batches by moving the vmapped axis to the front (the impls already batch over le
 from __future__ import annotations
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad

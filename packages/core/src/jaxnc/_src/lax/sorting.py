@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval
 from jaxnc._src.interpreters.batching import bdim_at_front, moveaxis

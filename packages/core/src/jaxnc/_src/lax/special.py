@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from jaxnc._src.interpreters import ad
 from jaxnc._src.lax import lax
 from jaxnc._src.lax.lax import binop, unop

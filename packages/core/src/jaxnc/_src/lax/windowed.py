@@ -13,13 +13,14 @@ import itertools
 import operator
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import Primitive, Zero, get_aval
 from jaxnc._src.interpreters import ad
 from jaxnc._src.interpreters.batching import moveaxis
 from jaxnc._src.lax import lax
 from jaxnc._src.lax.convolution import _conv_vjp_lhs_padding, _dilate_shape, padtype_to_pads
-from numpy.lib.stride_tricks import as_strided
 
 
 def _identity(kind: str, dt: np.dtype):
