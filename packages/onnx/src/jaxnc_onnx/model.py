@@ -149,20 +149,19 @@ class ONNXModel:
         if value is None or isinstance(value, list):
             return value if value is None else [self._feed(name, v) for v in value]
         declared = _value_type(self._declared[name]) if name in self._declared else None
-        if isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        if isinstance(value, (np.generic, int, float, bool)):
             value = np.asarray(value)
-            if declared is not None:
-                elem, _ = declared
-                want = np_dtype(elem) if elem else None
-                if want is not None and device_dtype(want) != device_dtype(value.dtype):
-                    raise OnnxError(
-                        f"input {name!r}: expected dtype {onnx_type_name(elem)} ({want}), got {value.dtype}"
-                    )
-            # NB: integer/bool feeds given as NumPy stay host values, like integer initializers, so a
-            # closed-over sample rate or shape under jit stays static (and int64 stays int64); so do
-            # dtypes jaxnc lacks (float8, int4, ...). Float feeds are data and go to the device.
-            if value.dtype.kind not in "iub" and on_device(value.dtype):
-                value = self.put(value)
+        if declared is not None and declared[0]:
+            want = np_dtype(declared[0])
+            if device_dtype(want) != device_dtype(value.dtype):
+                raise OnnxError(
+                    f"input {name!r}: expected dtype {onnx_type_name(declared[0])} ({want}), got {value.dtype}"
+                )
+        # NB: integer/bool feeds given as NumPy stay host values, like integer initializers, so a
+        # closed-over sample rate or shape under jit stays static (and int64 stays int64); so do
+        # dtypes jaxnc lacks (float8, int4, ...). Float feeds are data and go to the device.
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "iub" and on_device(value.dtype):
+            value = self.put(value)
         if declared is not None and declared[1] is not None:
             dims = declared[1]
             shape = tuple(value.shape)
