@@ -1,6 +1,7 @@
 """Rewrite the opset coverage table in docs/onnx.md from the op table and the backend-suite ledger.
 
-    python tools/onnx_coverage.py
+    python tools/onnx_coverage.py           # rewrite the table
+    python tools/onnx_coverage.py --check   # exit 1 if the checked-in table is stale (a test runs this)
 
 For every ai.onnx operator in the installed onnx's schemas: how jaxnc-onnx implements it (a table entry,
 the schema's function body, or not at all), and its backend node cases passed / total.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import collections
 import pathlib
 import re
+import sys
 
 import onnx
 from onnx.backend.test.loader import load_model_tests
@@ -55,12 +57,18 @@ def table() -> str:
     return f"{len(schemas)} ai.onnx operators: {summary}.\n\n" + "\n".join(rows)
 
 
-def main() -> None:
+def main() -> int:
     text = DOC.read_text()
     new = re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{table()}\n{END}", text, flags=re.S)
+    if "--check" in sys.argv[1:]:
+        if new != text:
+            print(f"{DOC} is stale: run python tools/onnx_coverage.py", file=sys.stderr)
+            return 1
+        return 0
     DOC.write_text(new)
     print(f"wrote the coverage table into {DOC}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -40,3 +43,10 @@ def test_run_node_builds_a_one_node_model():
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(jaxnc_onnx.model, optionflags=doctest.ELLIPSIS)
     assert tried and not failures
+
+
+def test_docs_coverage_table_is_current():
+    root = pathlib.Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, str(root / "tools" / "onnx_coverage.py"), "--check"], capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr + " (run: python tools/onnx_coverage.py)"
