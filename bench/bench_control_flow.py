@@ -92,7 +92,7 @@ def cases(backends) -> list[Case]:
     if jax:
         xj = jax.numpy.asarray(xs_np)
         fj = jax.jit(lambda xs: jax.lax.scan(lambda c, x: (c + x, c + x), jax.numpy.float32(0), xs))
-        impls["jax"] = lambda: jax.block_until_ready(fj(xj))
+        impls["jax"] = lambda fj=fj, xj=xj: jax.block_until_ready(fj(xj))  # NB: bind now: names are reused below
     out.append(Case(f"lax.scan cumsum, {N_CUMSUM:.0e} steps", impls, work=N_CUMSUM, unit="it/s",
                     baseline="numpy"))  # fmt: skip
 
@@ -111,8 +111,8 @@ def cases(backends) -> list[Case]:
         filt_j = _kalman(jax.numpy, jax.lax)
         yj = jax.numpy.asarray(ys_np)
         fj, gj = jax.jit(filt_j), jax.jit(jax.grad(filt_j))
-        fwd["jax"] = lambda: jax.block_until_ready(fj(-1.0, yj))
-        grad["jax"] = lambda: jax.block_until_ready(gj(-1.0, yj))
+        fwd["jax"] = lambda fj=fj, yj=yj: jax.block_until_ready(fj(-1.0, yj))
+        grad["jax"] = lambda gj=gj, yj=yj: jax.block_until_ready(gj(-1.0, yj))
     out.append(Case(f"4-state Kalman filter, {N_KALMAN} steps", fwd, work=N_KALMAN, unit="it/s", baseline="numpy"))
     base = f"jaxnc[{backends[0]}]" if backends else "jax"
     out.append(Case(f"grad through the Kalman filter, {N_KALMAN} steps", grad, work=N_KALMAN, unit="it/s",

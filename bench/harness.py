@@ -9,6 +9,7 @@ whose library is missing are simply left out of the dict.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 
@@ -50,7 +51,11 @@ def measure(case: Case, min_time: float = 0.2) -> dict:
     """Time every implementation of a case; returns a JSON-able row with values and ratios."""
     values = {}
     for label, fn in case.impls.items():
-        seconds = time_call(fn, min_time=min_time)
+        try:
+            seconds = time_call(fn, min_time=min_time)
+        except Exception as e:  # noqa: BLE001 - one failing implementation must not hide the others
+            print(f"{case.name}: {label} failed: {type(e).__name__}: {e}", file=sys.stderr)
+            continue
         values[label] = seconds * 1e6 if case.work is None else case.work / seconds
     base = values.get(case.baseline)
     ratios = {}
