@@ -73,8 +73,10 @@ def main(only: list[str]) -> None:
     np.savez_compressed(DATA / "jax_golden.npz", **arrays)
     (DATA / "jax_golden.json").write_text(json.dumps(out, indent=0, sort_keys=True) + "\n")
     errors = sorted(n for n, f in facts.items() if "error" in f)
-    print(f"{len(facts)} rows ({len(errors)} raise in JAX), {len(arrays)} arrays; "
-          f"npz {(DATA / 'jax_golden.npz').stat().st_size} bytes")
+    print(
+        f"{len(facts)} rows ({len(errors)} raise in JAX), {len(arrays)} arrays; "
+        f"npz {(DATA / 'jax_golden.npz').stat().st_size} bytes"
+    )
     for n in errors:
         print(f"  raises: {n}: {facts[n]['error']}: {facts[n]['message'][:100]}")
 

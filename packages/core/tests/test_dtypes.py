@@ -18,7 +18,7 @@ PROMOTIONS = [
     (np.int32, np.float16, np.float16),
     (np.uint32, np.float32, np.float32),
     (np.float32, np.complex64, np.complex64),
-    (np.uint64, np.int8, np.float32),  # u64 and a signed int meet at the weak float, canonicalized
+    (np.uint64, np.int8, np.float64),  # u64 and a signed int meet at the weak float: float64, not canonicalized
 ]
 
 

@@ -7,6 +7,7 @@ import functools
 
 import ml_dtypes
 import numpy as np
+
 from jaxnc._src.config import config
 
 bool_ = np.dtype(np.bool_)
@@ -115,18 +116,20 @@ _LATTICE: dict[object, list[object]] = {
 
 
 @functools.cache
-def _upper_bounds(node) -> frozenset:
+def _upper_bounds(node, x64: bool) -> frozenset:
+    # NB: with x64 off, uint32 x int32 joins at int32 rather than forming int64 (JAX's x32 lattice)
+    nexts = [int32, uint64] if node == uint32 and not x64 else _LATTICE[node]
     out = {node}
-    for nxt in _LATTICE[node]:
-        out |= _upper_bounds(nxt)
+    for nxt in nexts:
+        out |= _upper_bounds(nxt, x64)
     return frozenset(out)
 
 
 @functools.cache
-def _join(a, b):
-    common = _upper_bounds(a) & _upper_bounds(b)
+def _join(a, b, x64: bool):
+    common = _upper_bounds(a, x64) & _upper_bounds(b, x64)
     for cand in common:  # the least upper bound is below every other common bound
-        if all(other in _upper_bounds(cand) for other in common):
+        if all(other in _upper_bounds(cand, x64) for other in common):
             return cand
     raise TypeError(f"no common type for {a} and {b}")  # pragma: no cover - the lattice is complete
 
@@ -182,9 +185,9 @@ def result_type_weak(*args) -> tuple[np.dtype, bool]:
     if not args:
         raise ValueError("at least one array or dtype is required")
     nodes = [_node(*dtype_and_weak(a)) for a in args]
-    node = nodes[0]
+    node, x64 = nodes[0], x64_enabled()
     for other in nodes[1:]:
-        node = _join(node, other)
+        node = _join(node, other, x64)
     return _node_dtype(node)
 
 
@@ -193,14 +196,23 @@ def result_type(*args) -> np.dtype:
     return result_type_weak(*args)[0]
 
 
+_WEAK_AS_NUMPY = {"i*": int64, "f*": float64, "c*": complex128}  # np.dtype(int), np.dtype(float), ...
+
+
 def promote_types(a, b) -> np.dtype:
-    """`jnp.promote_types`: the join of two (strong) dtypes."""
-    return _node_dtype(_join(np.dtype(a), np.dtype(b)))[0]
+    """`jnp.promote_types`: the join of two (strong) dtypes, not canonicalized (int64 even with x64 off), as JAX."""
+    node = _join(np.dtype(a), np.dtype(b), x64_enabled())
+    return _WEAK_AS_NUMPY.get(node, node)
 
 
 def to_inexact_dtype(dt: np.dtype) -> np.dtype:
-    """The floating type an integer/bool input is promoted to by float-valued functions (sin, mean)."""
-    return dt if is_inexact(dt) else default_float_dtype()
+    """The floating type an integer/bool input is promoted to by float-valued functions (sin, mean, `/`).
+
+    JAX's table: bool and integers up to 32 bits give float32 (also with x64 on), 64-bit integers float64.
+    """
+    if is_inexact(dt):
+        return dt
+    return canonicalize_dtype(float64 if np.dtype(dt).itemsize == 8 else float32)
 
 
 _BF16_PARENTS = (np.floating, np.inexact, np.number, np.generic)

@@ -81,7 +81,9 @@ def split(key, num: int = 2):
 def fold_in(key, data):
     """A new key from `key` and an integer."""
     key = _check_key(key, "fold_in")
-    d = lax.convert_element_type(jnp.asarray(data), dtypes.uint32)
+    if isinstance(data, int) and not 0 <= data < 2**32:
+        raise OverflowError(f"fold_in data must fit in uint32 (0 <= data < 2**32), got the Python integer {data}")
+    d = jnp.asarray(np.uint32(data)) if isinstance(data, int) else lax.convert_element_type(jnp.asarray(data), dtypes.uint32)
     b1, b2 = _threefry(key, lax.full((), 0, dtypes.uint32), d)
     return jnp.stack([b1, b2])
 
@@ -105,43 +107,44 @@ def _random_bits(key, bit_width: int, shape):
     return lax.convert_element_type(out, np.dtype(f"uint{bit_width}"))
 
 
-def _float_dtype(dtype, name):
+def _float_dtype(dtype, name, complex_ok=False):
     dt = dtypes.canonicalize_dtype(dtype if dtype is not None else dtypes.default_float_dtype())
-    if not dtypes.is_float(dt):
+    if not (dtypes.is_float(dt) or (complex_ok and dtypes.is_complex(dt))):
         raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dt}")
     return dt
 
 
 def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
-    """Uniform floats in [minval, maxval)."""
+    """Uniform floats in [minval, maxval): random mantissa bits of `dtype` itself (16 bits for float16)."""
     key = _check_key(key, "uniform")
     dt = _float_dtype(dtype, "uniform")
     shape = tuple(shape)
-    nbits = max(dt.itemsize * 8, 32) if dt.itemsize >= 4 else 32
-    nmant = {2: 10 if dt == dtypes.float16 else 7, 4: 23, 8: 52}[dt.itemsize]
-    work = dt if dt.itemsize >= 4 else dtypes.float32
-    if dt.itemsize < 4:
-        nmant = 23
-    rbits = _random_bits(key, nbits, shape)
+    info = dtypes.finfo(dt)
+    nbits, nmant = info.bits, info.nmant
+    rng_bits = 8 if nmant < 8 else nbits  # bfloat16 draws 8 random bits, as JAX
     udt = np.dtype(f"uint{nbits}")
-    one_bits = np.array(1.0, work).view(udt)
-    float_bits = lax.bitwise_or(lax.shift_right_logical(rbits, np.array(nbits - nmant, udt)[()]), lax.full(shape, one_bits, udt))
-    floats = lax.sub(lax.bitcast_convert_type(float_bits, work), lax.full(shape, 1.0, work))
-    minval = lax.convert_element_type(jnp.asarray(minval), work)
-    maxval = lax.convert_element_type(jnp.asarray(maxval), work)
-    lo = jnp.broadcast_to(minval, shape)
-    out = lax.max(lo, lax.add(lax.mul(floats, jnp.broadcast_to(lax.sub(maxval, minval), shape)), lo))
-    return lax.convert_element_type(out, dt)
+    rbits = lax.convert_element_type(_random_bits(key, rng_bits, shape), udt)
+    one_bits = np.array(1.0, dt).view(udt)
+    float_bits = lax.bitwise_or(lax.shift_right_logical(rbits, lax.full(shape, rng_bits - nmant, udt)),
+                                lax.full(shape, one_bits, udt))
+    floats = lax.sub(lax.bitcast_convert_type(float_bits, dt), lax.full(shape, 1.0, dt))
+    lo = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(minval), dt), shape)
+    hi = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(maxval), dt), shape)
+    return lax.max(lo, lax.add(lax.mul(floats, lax.sub(hi, lo)), lo))
 
 
 def normal(key, shape=(), dtype=None):
-    """Standard normal floats: sqrt(2) * erfinv(u), u uniform on (-1, 1)."""
+    """Standard normal floats: sqrt(2) * erfinv(u), u uniform on (-1, 1); complex: (re + i im) / sqrt(2)."""
     key = _check_key(key, "normal")
-    dt = _float_dtype(dtype, "normal")
-    work = dt if dt.itemsize >= 4 else dtypes.float32
-    lo = np.nextafter(np.array(-1.0, work), np.array(0.0, work))
-    u = uniform(key, shape, work, lo, 1.0)
-    return lax.convert_element_type(lax.mul(lax.full_like(u, np.sqrt(2)), lax.erf_inv(u)), dt)
+    dt = _float_dtype(dtype, "normal", complex_ok=True)
+    if dtypes.is_complex(dt):
+        real_dt = np.array(0, dt).real.dtype
+        k_re, k_im = split(key)
+        re, im = (lax.convert_element_type(normal(k, shape, real_dt), dt) for k in (k_re, k_im))
+        return lax.div(lax.add(re, lax.mul(im, lax.full_like(im, 1j))), lax.full_like(re, np.sqrt(2)))
+    lo = np.nextafter(np.array(-1.0, dt), np.array(0.0, dt))
+    u = uniform(key, shape, dt, lo, 1.0)
+    return lax.mul(lax.full_like(u, np.sqrt(2)), lax.erf_inv(u))
 
 
 def truncated_normal(key, lower, upper, shape=(), dtype=None):
@@ -173,6 +176,11 @@ def randint(key, shape, minval, maxval, dtype=None):
     nbits = dt.itemsize * 8
     udt = np.dtype(f"uint{nbits}")
     info = np.iinfo(dt)
+    if nbits < 32:  # narrow dtypes sample in int32 (less bias) and cast, as JAX does
+        lo = jnp.clip(jnp.asarray(minval).astype(dtypes.int32), int(info.min), int(info.max))
+        hi = jnp.clip(jnp.asarray(maxval).astype(dtypes.int32), int(info.min), int(info.max) + 1)
+        return randint(key, shape, lo, hi, dtypes.int32).astype(dt)
+    maxval_out_of_range = jnp.broadcast_to(jnp.greater(jnp.asarray(maxval), info.max), shape)
     minval = jnp.broadcast_to(jnp.clip(jnp.asarray(minval), info.min, info.max).astype(dt), shape)
     maxval = jnp.broadcast_to(jnp.clip(jnp.asarray(maxval), info.min, info.max).astype(dt), shape)
     k1, k2 = split(key)
@@ -180,6 +188,9 @@ def randint(key, shape, minval, maxval, dtype=None):
     lower = _random_bits(k2, nbits, shape)
     span = lax.convert_element_type(lax.sub(maxval, minval), udt)
     span = lax.select(lax.le(maxval, minval), lax.full_like(span, 1), span)
+    # a maxval above the dtype's range makes its maximum reachable (a span of 2**nbits wraps to 0: no remainder)
+    span = lax.select(lax.bitwise_and(maxval_out_of_range, lax.gt(maxval, minval)), lax.add(span, lax.full_like(span, 1)),
+                      span)
     multiplier = lax.rem(lax.full_like(span, np.array(2 ** (nbits // 2), np.uint64).astype(udt)), span)
     multiplier = lax.rem(lax.mul(multiplier, multiplier), span)
     offset = lax.add(lax.mul(lax.rem(higher, span), multiplier), lax.rem(lower, span))

@@ -17,7 +17,7 @@ from jaxnc._src.lax.slicing import (  # noqa: F401
     scatter_min, scatter_mul,
 )
 
-from jaxnc._src.lax.lax import Precision  # noqa: F401, E402
+from jaxnc._src.lax.lax import Precision, RoundingMethod  # noqa: F401, E402
 from jaxnc._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401
 from jaxnc._src.lax.convolution import (  # noqa: F401
     ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_transpose, conv_with_general_padding,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxnc._src import core, dtypes
-from jaxnc._src.core import Primitive, UndefinedPrimal, Zero, get_aval, is_undefined_primal
+from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad
 from jaxnc._src.interpreters.batching import batch_elementwise, bdim_at_front, moveaxis, not_mapped
 
@@ -116,7 +116,16 @@ def _quiet(f):
 neg_p = unop("neg", np.negative, "number")
 ad.deflinear(neg_p, lambda ct, x: [neg(ct)])
 
-sign_p = unop("sign", np.sign, "number")
+def _sign_impl(x):
+    # NB: XLA's sign keeps the sign of a zero and is x / |x| for complex x (NaN at complex infinities)
+    if dtypes.is_complex(x.dtype):
+        mag = np.abs(x)
+        with np.errstate(all="ignore"):
+            return np.where(mag == 0, x.dtype.type(0), x / mag).astype(x.dtype)
+    return np.where(x == 0, x, np.sign(x))
+
+
+sign_p = unop("sign", _sign_impl, "number")
 ad.defjvp_zero(sign_p)
 
 floor_p = unop("floor", np.floor, "real_float")
@@ -127,7 +136,7 @@ ad.defjvp_zero(ceil_p)
 
 def _round_impl(x, rounding_method=0):
     if rounding_method == 0:  # away from zero, as lax.round's default
-        return np.sign(x) * np.floor(np.abs(x) + x.dtype.type(0.5))
+        return np.copysign(np.floor(np.abs(x) + x.dtype.type(0.5)), x)  # keeps the sign of -0.0 and -0.4
     return np.round(x)
 
 
@@ -203,7 +212,7 @@ abs_p.def_abstract_eval(lambda x: core.ShapedArray(x.shape, _abs_out(x.dtype), x
 def _abs_jvp(t, x):
     if dtypes.is_complex(_aval(x).dtype):
         return div(real(mul(conj(x), t)), abs(x))
-    return mul(t, sign(x))
+    return select(ge(x, _const(x, 0)), t, neg(t))  # slope 1 at 0 and -0.0, as JAX
 
 
 ad.defjvp(abs_p, _abs_jvp)
@@ -293,7 +302,8 @@ ad.defjvp(integer_pow_p, _integer_pow_jvp)
 
 not_p = unop("not", lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x), "int_or_bool")
 ad.defjvp_zero(not_p)
-population_count_p = unop("population_count", lambda x: np.bitwise_count(x).astype(x.dtype), "int")
+population_count_p = unop(  # counts the two's-complement bits of negative numbers, as XLA
+    "population_count", lambda x: np.bitwise_count(x.view(np.dtype(f"u{x.dtype.itemsize}"))).astype(x.dtype), "int")
 ad.defjvp_zero(population_count_p)
 
 
@@ -368,12 +378,21 @@ rem_p = binop("rem", _rem_impl)
 ad.defjvp(rem_p, lambda t, x, y: t, lambda t, x, y: mul(neg(t), round(div(sub(x, rem(x, y)), y))))
 
 
-def _nan_max(x, y):
-    return np.maximum(x, y)
+def _ordered_zeros(f, pick_on_tie):
+    """max/min that order -0.0 below +0.0, as XLA does (NumPy returns either zero of a tie)."""
+
+    def impl(x, y):
+        out = f(x, y)
+        if dtypes.is_float(x.dtype):
+            tie = (x == 0) & (y == 0)
+            out = np.where(tie, pick_on_tie(x, y), out)
+        return out
+
+    return impl
 
 
-max_p = binop("max", _nan_max, "any")
-min_p = binop("min", np.minimum, "any")
+max_p = binop("max", _ordered_zeros(np.maximum, lambda x, y: np.where(np.signbit(x), y, x)), "any")
+min_p = binop("min", _ordered_zeros(np.minimum, lambda x, y: np.where(np.signbit(x), x, y)), "any")
 
 
 def _balanced_eq(x, z, y):
@@ -387,10 +406,14 @@ ad.defjvp_ans(min_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)), lambd
 
 
 def _pow_impl(x, y):
+    # NB: NumPy's power takes a sqrt shortcut for a scalar or stride-0 exponent of 0.5, which gives
+    # pow(-0, 0.5) = -0 and pow(-inf, 0.5) = NaN; a materialized 1-d exponent takes C's pow, as XLA does.
+    shape = x.shape
+    x, y = np.ravel(x), np.array(np.broadcast_to(y, shape)).ravel()
     with np.errstate(all="ignore"):
         if x.dtype in (dtypes.bfloat16, dtypes.float16):
-            return np.power(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
-        return np.power(x, y)
+            return np.power(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype).reshape(shape)
+        return np.power(x, y).reshape(shape)
 
 
 pow_p = binop("pow", _pow_impl, "float")
@@ -443,8 +466,10 @@ def _shift_impl(kind):
         if kind == "right_logical":
             out = np.right_shift(x.view(unsigned), ys.view(unsigned)).view(x.dtype)
             return np.where(oob, 0, out).astype(x.dtype)
-        out = np.right_shift(x, ys)
-        return np.where(oob, np.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0, out).astype(x.dtype)
+        # NB: an arithmetic shift reads the bits as signed, also for unsigned types (XLA: 255u8 >> 1 == 255)
+        xs = x.view(np.dtype(f"i{x.dtype.itemsize}"))
+        out = np.right_shift(xs, ys.view(xs.dtype))
+        return np.where(oob, np.where(xs < 0, -1, 0), out).astype(xs.dtype).view(x.dtype)
 
     return impl
 
@@ -553,9 +578,11 @@ def _convert_impl(x, new_dtype, weak_type=False):
         # NaN -> 0 and saturation at the integer range, as XLA converts
         info = np.iinfo(new_dtype)
         with np.errstate(all="ignore"):
-            xf = np.nan_to_num(x.astype(np.float64), nan=0.0, posinf=info.max, neginf=info.min)
-            xf = np.trunc(np.clip(xf, info.min, info.max))
-            return xf.astype(new_dtype)
+            xf = np.trunc(np.nan_to_num(x.astype(np.float64), nan=0.0))
+            # NB: float(info.max) of a 64-bit type rounds up to 2**63 (2**64), so saturate by comparison
+            high, low = xf >= float(info.max), xf <= float(info.min)
+            inside = np.where(high | low, 0, xf).astype(new_dtype)
+            return np.where(high, info.max, np.where(low, info.min, inside)).astype(new_dtype)
     if dtypes.is_complex(x.dtype) and not dtypes.is_complex(new_dtype):
         x = np.real(x)
     if new_dtype == np.bool_:
@@ -1349,7 +1376,14 @@ bitwise_not, population_count, clz = map(_un, (not_p, population_count_p, clz_p)
 stop_gradient_prim = _un(stop_gradient_p)
 
 
-def round(x, rounding_method=0):  # noqa: A001
+class RoundingMethod(enum.IntEnum):
+    """`lax.round`'s tie-breaking rule."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
     return round_p.bind(x, rounding_method=int(rounding_method))
 
 

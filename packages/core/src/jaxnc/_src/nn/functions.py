@@ -22,8 +22,13 @@ def relu(x):
 relu.defjvps(lambda g, ans, x: jnp.where(x > 0, g, jnp.zeros_like(g)))
 
 
+@custom_jvp
 def relu6(x):
+    """min(max(x, 0), 6), with gradient 0 at both kinks (as JAX defines it)."""
     return jnp.minimum(jnp.maximum(x, 0), 6.0)
+
+
+relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, jnp.zeros_like(g)))
 
 
 def sigmoid(x):

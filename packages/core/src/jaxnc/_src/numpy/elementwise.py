@@ -57,7 +57,7 @@ def heaviside(x1, x2, /):
     """The step function: 0 for x1 < 0, x2 at 0, 1 for x1 > 0."""
     x1, x2 = jnp._promote_and_broadcast("heaviside", (x1, x2), inexact=True)
     zero, one = lax.full_like(x1, 0), lax.full_like(x1, 1)
-    return jnp.where(jnp.less(x1, 0), zero, jnp.where(jnp.greater(x1, 0), one, x2))
+    return jnp.where(jnp.less(x1, 0), zero, jnp.where(jnp.greater(x1, 0), one, jnp.where(jnp.isnan(x1), x1, x2)))
 
 
 def _int_type(dt):
@@ -136,9 +136,11 @@ def gcd(x1, x2, /):
 def lcm(x1, x2, /):
     """Least common multiple of integers (0 when either is 0)."""
     x1, x2 = jnp._promote_and_broadcast("lcm", (x1, x2))
+    x1, x2 = jnp.abs(x1), jnp.abs(x2)
     g = gcd(x1, x2)
     safe = jnp.where(jnp.equal(g, 0), lax.full_like(g, 1), g)
-    return jnp.where(jnp.equal(g, 0), g, jnp.abs(lax.mul(lax.div(x1, safe), x2)))
+    # NB: |x1| * (|x2| // g) as JAX computes it, so an overflow wraps to the same number
+    return jnp.where(jnp.equal(g, 0), g, lax.mul(x1, lax.div(x2, safe)))
 
 
 def spacing(x, /):

@@ -11,6 +11,7 @@ from jaxnc._src import core, dtypes
 from jaxnc._src.array import Array, device_put_numpy
 from jaxnc._src.array import ArrayType as _ArrayType
 from jaxnc._src.core import get_aval
+from jaxnc._src.custom_derivatives import custom_jvp
 from jaxnc._src.lax import lax, slicing
 
 # dtype names, as jax.numpy exports them
@@ -296,6 +297,8 @@ def _scalar_literal(x, dt, weak):
     dtype is `dt`; otherwise a NumPy scalar (or a weak 0-d array if weakness must be kept)."""
     if weak and type(x) in (builtins.int, builtins.float, builtins.complex) and dtypes.dtype_and_weak(x) == (dt, True):
         return x
+    if type(x) is builtins.int and dtypes.is_integer(dt):
+        x = np.array(x).astype(dt)  # NB: an out-of-range Python int wraps to `dt` as in JAX (int8(3) + 300 == 47)
     if weak:
         return lax.full((), x, dt, True)
     return np.array(x, dtype=dt)[()]
@@ -553,7 +556,8 @@ def hypot(x1, x2, /):
     big, small = lax.max(x1, x2), lax.min(x1, x2)
     safe = where(lax.eq(big, lax.full_like(big, 0)), lax.full_like(big, 1), big)
     r = lax.div(small, safe)
-    return where(lax.eq(big, lax.full_like(big, 0)), big, lax.mul(big, lax.sqrt(lax.add(lax.full_like(r, 1), lax.mul(r, r)))))
+    out = where(lax.eq(big, lax.full_like(big, 0)), big, lax.mul(big, lax.sqrt(lax.add(lax.full_like(r, 1), lax.mul(r, r)))))
+    return where(logical_or(isposinf(x1), isposinf(x2)), lax.full_like(out, np.inf), out)  # inf even with a NaN
 
 
 def copysign(x1, x2, /):
@@ -563,6 +567,11 @@ def copysign(x1, x2, /):
 
 def logaddexp(x1, x2, /):
     x1, x2 = _promote_and_broadcast("logaddexp", (x1, x2), inexact=True)
+    return _logaddexp(x1, x2)
+
+
+@custom_jvp
+def _logaddexp(x1, x2):
     amax = lax.max(x1, x2)
     delta = lax.sub(x1, x2)
     nan_delta = lax.ne(delta, delta)  # both infinite with the same sign: x1 + x2 is the answer
@@ -570,9 +579,20 @@ def logaddexp(x1, x2, /):
     return where(nan_delta, lax.add(x1, x2), lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(safe))))))
 
 
+def _logaddexp_jvp(primals, tangents):
+    """d out = x1_dot * exp(x1 - out) + x2_dot * exp(x2 - out): 1/2 each at a tie, as JAX (not abs's kink)."""
+    x1, x2 = primals
+    out = _logaddexp(x1, x2)
+    w1, w2 = (where(isnan(out), out, lax.exp(lax.sub(x, out))) for x in (x1, x2))
+    return out, lax.add(lax.mul(tangents[0], w1), lax.mul(tangents[1], w2))
+
+
+_logaddexp.defjvp(_logaddexp_jvp)
+
+
 def _float_divmod(x1, x2):
     mod = lax.rem(x1, x2)
-    div = lax.div(lax.sub(x1, mod), x2)
+    div = lax.div(where(lax.eq(x2, lax.full_like(x2, 0)), x1, lax.sub(x1, mod)), x2)  # x / 0 is +-inf, as in JAX
     ind = lax.bitwise_and(lax.ne(mod, lax.full_like(mod, 0)), lax.ne(lax.sign(x2), lax.sign(mod)))
     mod = lax.select(ind, lax.add(mod, x2), mod)
     div = lax.select(ind, lax.sub(div, lax.full_like(div, 1)), div)
@@ -585,8 +605,8 @@ def floor_divide(x1, x2, /):
     if dtypes.is_unsigned(dt) or dt == np.bool_:
         return lax.div(x1, x2)
     if dtypes.is_integer(dt):
-        zero = lax.full_like(x1, 0)
-        select = lax.bitwise_and(lax.ne(lax.lt(x1, zero), lax.lt(x2, zero)), lax.ne(lax.rem(x1, x2), zero))
+        # NB: JAX compares signs (so x // 0 for x > 0 is XLA's -1 minus 1); kept for equal numbers
+        select = lax.bitwise_and(lax.ne(lax.sign(x1), lax.sign(x2)), lax.ne(lax.rem(x1, x2), lax.full_like(x1, 0)))
         return lax.select(select, lax.sub(lax.div(x1, x2), lax.full_like(x1, 1)), lax.div(x1, x2))
     return _float_divmod(x1, x2)[0]
 
@@ -594,6 +614,7 @@ def floor_divide(x1, x2, /):
 def remainder(x1, x2, /):
     x1, x2 = _promote_and_broadcast("remainder", (x1, x2))
     dt = get_aval(x1).dtype
+    x2 = _int_divisor_nonzero(x2)
     if dtypes.is_unsigned(dt):
         return lax.rem(x1, x2)
     if dtypes.is_integer(dt):
@@ -607,9 +628,16 @@ def remainder(x1, x2, /):
 mod = remainder
 
 
+def _int_divisor_nonzero(x2):
+    """Integer remainders by 0 are 0 in JAX: it divides by 1 instead (floats keep x % 0 = NaN)."""
+    if not dtypes.is_integer(get_aval(x2).dtype):
+        return x2
+    return where(lax.eq(x2, lax.full_like(x2, 0)), lax.full_like(x2, 1), x2)
+
+
 def fmod(x1, x2, /):
     x1, x2 = _promote_and_broadcast("fmod", (x1, x2))
-    return lax.rem(x1, x2)
+    return lax.rem(x1, _int_divisor_nonzero(x2))
 
 
 def divmod(x1, x2, /):  # noqa: A001
@@ -635,15 +663,15 @@ pow = power  # noqa: A001
 
 
 def _int_power(x, y):
-    """Exact integer power by square-and-multiply over the exponent's bits."""
-    bits = get_aval(y).dtype.itemsize * 8
-    acc = lax.full_like(x, 1)
-    base = x
-    for _ in range(bits):
-        bit = lax.ne(lax.bitwise_and(y, lax.full_like(y, 1)), lax.full_like(y, 0))
-        acc = lax.select(bit, lax.mul(acc, base), acc)
-        base = lax.mul(base, base)
-        y = lax.shift_right_logical(y, lax.full_like(y, 1))
+    """Integer power by square-and-multiply over the exponent's low 6 bits, as JAX (more overflows anyway)."""
+    zero, one = lax.full_like(y, 0), lax.full_like(y, 1)
+    # 0 ** y is 0 for y != 0 (negative y included) and 1 for y == 0
+    acc = lax.select(lax.bitwise_and(lax.eq(x, lax.full_like(x, 0)), lax.ne(y, zero)), lax.full_like(x, 0),
+                     lax.full_like(x, 1))
+    for _ in range(6):
+        acc = lax.select(lax.ne(lax.bitwise_and(y, one), zero), lax.mul(acc, x), acc)
+        x = lax.mul(x, x)
+        y = lax.shift_right_logical(y, one)
     return acc
 
 
@@ -669,7 +697,7 @@ def angle(z, deg=False):
         out = lax.atan2(lax.imag(z), lax.real(z))
     else:
         (z,) = promote_dtypes_inexact(z)
-        out = where(signbit(z), lax.full_like(z, np.pi), lax.full_like(z, 0))
+        out = lax.atan2(lax.full_like(z, 0), z)  # pi for negative numbers and -0.0, NaN for NaN
     return rad2deg(out) if deg else out
 
 
@@ -740,11 +768,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b = promote_dtypes_inexact(a, b)
     a, b = _promote_and_broadcast("isclose", (a, b))
-    out = less_equal(absolute(subtract(a, b)), add(atol, multiply(rtol, absolute(b))))
-    out = logical_or(out, equal(a, b))
-    if equal_nan:
-        out = logical_or(out, logical_and(isnan(a), isnan(b)))
-    return logical_and(out, logical_not(logical_xor(isnan(a), isnan(b)))) if not equal_nan else out
+    in_range = less_equal(absolute(subtract(a, b)), add(atol, multiply(rtol, absolute(b))))
+    out = logical_or(equal(a, b), logical_and(isfinite(b), in_range))  # an infinite b matches only itself
+    return logical_or(out, logical_and(isnan(a), isnan(b))) if equal_nan else out
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -806,9 +832,14 @@ def _reduction(a, name, lax_reduce, identity, axis, dtype, keepdims, initial, wh
         raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
     work = a
     weak_scalar = dtype is None and aval.weak_type
-    out = lax_reduce(work, axes)
-    if initial is not None:
-        out = combine(out, lax.full_like(out, initial))
+    if initial is not None and builtins.any(aval.shape[i] == 0 for i in axes):
+        # NB: max/min have no identity to start an empty reduction from; its value is `initial`
+        shape = [d for i, d in enumerate(get_aval(work).shape) if i not in axes]
+        out = lax.full(shape, initial, get_aval(work).dtype)
+    else:
+        out = lax_reduce(work, axes)
+        if initial is not None:
+            out = combine(out, lax.full_like(out, initial))
     if keepdims:
         out = _keepdims(out, aval.shape, axes)
     if weak_scalar and not get_aval(out).weak_type:
@@ -883,13 +914,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a = astype(a, dt)
     centered = subtract(a, mean(a, axes, keepdims=True, where=where))
     sq = real(multiply(centered, conjugate(centered))) if dtypes.is_complex(dt) else multiply(centered, centered)
-    if where is None:
-        n = math.prod(aval.shape[i] for i in axes)
-        total = sum(sq, axis=axes, keepdims=keepdims)
-        return lax.div(total, lax._const(total, n - ddof))
     total = sum(sq, axis=axes, keepdims=keepdims, where=where)
-    n = sum(broadcast_to(where, aval.shape), axis=axes, dtype=get_aval(total).dtype, keepdims=keepdims)
-    return lax.div(total, subtract(n, ddof))
+    if where is None:
+        n = lax._const(total, math.prod(aval.shape[i] for i in axes) - ddof)
+    else:
+        n = subtract(sum(broadcast_to(where, aval.shape), axis=axes, dtype=get_aval(total).dtype, keepdims=keepdims),
+                     ddof)
+    return _nan_unless_positive(n, lax.div(total, n))
+
+
+def _nan_unless_positive(n, value):
+    """NaN where no degrees of freedom are left (n <= 0), as in JAX (a nonzero sum over 0 would be inf)."""
+    return where(greater(n, 0), value, np.nan)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
@@ -916,7 +952,7 @@ def argmin(a, axis=None, out=None, keepdims=False):
     return _arg_reduce(a, axis, keepdims, lax.argmin, "argmin")
 
 
-def _cumulative(name, lax_fn, upcast):
+def _cumulative(name, lax_fn):
     def f(a, axis=None, dtype=None, out=None):
         a = asarray(a) if not hasattr(a, "aval") else a
         if axis is None:
@@ -925,18 +961,39 @@ def _cumulative(name, lax_fn, upcast):
         (axis,) = _canonical_axes(axis, get_aval(a).ndim, name)
         if dtype is not None:
             a = astype(a, dtype)
-        elif upcast:
-            a = astype(a, _sum_dtype(get_aval(a).dtype))
+        elif get_aval(a).dtype == np.bool_:  # JAX keeps integer dtypes (no NumPy-style upcast); bools count
+            a = astype(a, dtypes.default_int_dtype())
         return lax_fn(a, axis)
 
     f.__name__ = name
     return f
 
 
-cumsum = _cumulative("cumsum", lax.cumsum, True)
-cumprod = _cumulative("cumprod", lax.cumprod, True)
-cumulative_sum = cumsum
-cumulative_prod = cumprod
+cumsum = _cumulative("cumsum", lax.cumsum)
+cumprod = _cumulative("cumprod", lax.cumprod)
+
+
+def _cumulative_array_api(name, cumulative, identity):
+    def f(x, /, *, axis=None, dtype=None, include_initial=False):
+        x = asarray(x) if not hasattr(x, "aval") else x
+        ndim = get_aval(x).ndim
+        if axis is None:
+            if ndim > 1:
+                raise ValueError(f"jnp.{name}: axis must be given for arrays of more than one dimension, got ndim {ndim}")
+            axis = 0
+        out = cumulative(x, axis=axis, dtype=dtype)
+        if include_initial:
+            (axis,) = _canonical_axes(axis, builtins.max(ndim, 1), name)
+            widths = [(1, 0, 0) if i == axis else (0, 0, 0) for i in range(get_aval(out).ndim)]
+            out = lax.pad(out, lax.convert_element_type(identity, get_aval(out).dtype), widths)
+        return out
+
+    f.__name__ = name
+    return f
+
+
+cumulative_sum = _cumulative_array_api("cumulative_sum", cumsum, 0)
+cumulative_prod = _cumulative_array_api("cumulative_prod", cumprod, 1)
 
 
 # --- shape manipulation ----------------------------------------------------------------------------------

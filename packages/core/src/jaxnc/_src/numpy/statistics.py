@@ -86,11 +86,12 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
     a = _arr(a)
     dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.to_inexact_dtype(get_aval(a).dtype)
     a = jnp.astype(a, dt)
-    centered = jnp.subtract(a, nanmean(a, axis, keepdims=True, where=where))
+    # NB: only NaN entries are masked, so an infinite entry makes the variance NaN as in JAX
+    centered = jnp.where(jnp.isnan(a), 0, jnp.subtract(a, nanmean(a, axis, keepdims=True, where=where)))
     sq = jnp.real(centered * jnp.conj(centered)) if dtypes.is_complex(dt) else centered * centered
-    total = nansum(sq, axis, keepdims=keepdims, where=where)
-    n = _nan_count(a, axis, keepdims, where, get_aval(total).dtype)
-    return jnp.true_divide(total, jnp.maximum(n - ddof, 0))
+    total = jnp.sum(sq, axis, keepdims=keepdims, where=where)
+    n = _nan_count(a, axis, keepdims, where, get_aval(total).dtype) - ddof
+    return jnp._nan_unless_positive(n, jnp.true_divide(total, n))
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
