@@ -399,10 +399,23 @@ def _triangular_solve_impl(a, b, left_side, lower, transpose_a, conjugate_a, uni
     op = _op_a(aw, transpose_a, conjugate_a)
     with np.errstate(all="ignore"):
         if left_side:  # op(A) X = B
-            out = np.linalg.solve(op, bw)
+            out = _solve_or_substitute(op, bw)
         else:  # X op(A) = B  <=>  op(A)^T X^T = B^T
-            out = np.swapaxes(np.linalg.solve(np.swapaxes(op, -1, -2), np.swapaxes(bw, -1, -2)), -1, -2)
+            out = np.swapaxes(_solve_or_substitute(np.swapaxes(op, -1, -2), np.swapaxes(bw, -1, -2)), -1, -2)
     return out.astype(b.dtype)
+
+
+def _solve_or_substitute(t, b):
+    """Solve a triangular system; a zero on the diagonal gives inf/NaN by substitution, as XLA does (no error)."""
+    try:
+        return np.linalg.solve(t, b)
+    except np.linalg.LinAlgError:
+        n = t.shape[-1]
+        lower = np.allclose(np.triu(t, 1), 0)
+        x = np.zeros(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.result_type(t, b))
+        for i in range(n) if lower else range(n - 1, -1, -1):
+            x[..., i, :] = (b[..., i, :] - np.einsum("...j,...jk->...k", t[..., i, :], x)) / t[..., i, i, None]
+        return x
 
 
 @triangular_solve_p.def_abstract_eval

@@ -438,18 +438,26 @@ def scatter_max(operand, scatter_indices, updates, dimension_numbers, **kw):
     return _scatter(scatter_max_p, operand, scatter_indices, updates, dimension_numbers, **kw)
 
 
-def _start_index_vector(start_indices, ndim):
+def _start_index_vector(start_indices, shape):
+    """Start indices as one int32 vector; a negative index counts from the end, as in JAX (then it is clamped)."""
+    ndim = len(shape)
     if len(start_indices) != ndim:
         raise TypeError(f"dynamic_slice needs one start index per operand dimension ({ndim}), got {len(start_indices)}")
-    idx = [lax.convert_element_type(i, dtypes.int32) if hasattr(i, "aval") else np.int32(i) for i in start_indices]
-    idx = [lax.reshape(i, (1,)) if hasattr(i, "aval") else lax.full((1,), i, dtypes.int32) for i in idx]
+    idx = []
+    for i, n in zip(start_indices, shape, strict=True):
+        if hasattr(i, "aval"):
+            i = lax.convert_element_type(i, dtypes.int32)
+            i = lax.select(lax.lt(i, lax.full_like(i, 0)), lax.add(i, lax.full_like(i, n)), i)
+            idx.append(lax.reshape(i, (1,)))
+        else:
+            idx.append(lax.full((1,), np.int32(i + n if i < 0 else i), dtypes.int32))
     return lax.concatenate(idx, 0) if idx else lax.full((0,), 0, dtypes.int32)
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
     """`lax.dynamic_slice`: start indices are clamped so the slice is in bounds."""
     shape = get_aval(operand).shape
-    idx = _start_index_vector(list(start_indices), len(shape))
+    idx = _start_index_vector(list(start_indices), shape)
     dn = GatherDimensionNumbers(tuple(range(len(shape))), (), tuple(range(len(shape))))
     return gather_p.bind(operand, idx, dimension_numbers=dn, slice_sizes=tuple(int(s) for s in slice_sizes), mode="clip",
                          fill_value=None)  # fmt: skip
@@ -461,7 +469,7 @@ def dynamic_update_slice(operand, update, start_indices):
     ushape = get_aval(update).shape
     if len(ushape) != len(shape):
         raise TypeError(f"dynamic_update_slice update rank {len(ushape)} must equal operand rank {len(shape)}")
-    idx = _start_index_vector(list(start_indices), len(shape))
+    idx = _start_index_vector(list(start_indices), shape)
     dn = ScatterDimensionNumbers(tuple(range(len(shape))), (), tuple(range(len(shape))))
     return scatter_p.bind(operand, idx, update, dimension_numbers=dn, mode="clip", indices_are_sorted=True,
                           unique_indices=True)  # fmt: skip

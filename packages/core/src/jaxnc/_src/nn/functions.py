@@ -117,9 +117,11 @@ def softmax(x, axis=-1, where=None, initial=None):
     (x,) = jnp.promote_dtypes_inexact(x)
     x_max = jnp.max(x, axis, keepdims=True, where=where, initial=-np.inf if where is not None else None)
     unnormalized = jnp.exp(x - lax.stop_gradient(x_max))
-    if where is not None:
-        unnormalized = jnp.where(where, unnormalized, 0.0)
-    return unnormalized / jnp.sum(unnormalized, axis, keepdims=True, where=where)
+    if where is None:
+        return unnormalized / jnp.sum(unnormalized, axis, keepdims=True)
+    unnormalized = jnp.where(where, unnormalized, 0.0)
+    out = unnormalized / jnp.sum(unnormalized, axis, keepdims=True, where=where)
+    return jnp.where(where, out, 0.0)  # a fully masked row is 0, not 0/0, as in JAX
 
 
 def log_softmax(x, axis=-1, where=None, initial=None):
@@ -129,7 +131,8 @@ def log_softmax(x, axis=-1, where=None, initial=None):
     exp_shifted = jnp.exp(shifted)
     if where is not None:
         exp_shifted = jnp.where(where, exp_shifted, 0.0)
-    return shifted - jnp.log(jnp.sum(exp_shifted, axis, keepdims=True, where=where))
+    out = shifted - jnp.log(jnp.sum(exp_shifted, axis, keepdims=True, where=where))
+    return out if where is None else jnp.where(where, out, -np.inf)  # masked entries are -inf, as in JAX
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):

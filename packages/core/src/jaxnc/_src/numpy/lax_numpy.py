@@ -99,12 +99,12 @@ def _dtype_or_default(dtype, default=None):
 
 def full(shape, fill_value, dtype=None, *, device=None):
     if dtype is None:
-        dt, _ = dtypes.dtype_and_weak(fill_value)
+        dt, weak = dtypes.dtype_and_weak(fill_value)  # jnp.full(s, 7) is weakly typed, as in JAX
     else:
-        dt = dtypes.canonicalize_dtype(dtype)
+        dt, weak = dtypes.canonicalize_dtype(dtype), False
     if np.ndim(fill_value) if not hasattr(fill_value, "aval") else get_aval(fill_value).ndim:
         return broadcast_to(asarray(fill_value, dtype=dt), _shape_tuple(shape))
-    return lax.full(_shape_tuple(shape), fill_value, dt)
+    return lax.full(_shape_tuple(shape), fill_value, dt, weak)
 
 
 def zeros(shape, dtype=None, *, device=None):
@@ -649,6 +649,8 @@ def power(x1, x2, /):
     if isinstance(x2, (builtins.int, np.integer)) and not isinstance(x2, builtins.bool):
         x1 = asarray(x1) if not hasattr(x1, "aval") else x1
         (x1,) = promote_dtypes(x1, x2) if _is_scalar(x1) else [x1]
+        if get_aval(x1).dtype == np.bool_:  # bools power as int32 (JAX's to_numeric_dtype, also with x64 on)
+            x1 = astype(x1, dtypes.int32)
         if dtypes.is_integer(get_aval(x1).dtype) and x2 < 0:
             raise ValueError("Integers cannot be raised to negative powers.")
         return lax.integer_pow(x1, int(x2))
@@ -707,9 +709,12 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be provided to jnp.where")
+    dt, weak = dtypes.result_type_weak(x, y)
     x, y = promote_dtypes(x, y)
     cond, x, y = _promote_and_broadcast_keep("where", condition, x, y)
-    return lax.select(_to_bool(cond), x, y)
+    out = lax.select(_to_bool(cond), x, y)
+    # two weak operands (e.g. Python scalars) give a weakly-typed result, as in JAX
+    return lax.convert_element_type(out, dt, True) if weak and not get_aval(out).weak_type else out
 
 
 def _promote_and_broadcast_keep(name, cond, x, y):
@@ -831,7 +836,6 @@ def _reduction(a, name, lax_reduce, identity, axis, dtype, keepdims, initial, wh
     if identity is None and initial is None and builtins.any(aval.shape[i] == 0 for i in axes):
         raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
     work = a
-    weak_scalar = dtype is None and aval.weak_type
     if initial is not None and builtins.any(aval.shape[i] == 0 for i in axes):
         # NB: max/min have no identity to start an empty reduction from; its value is `initial`
         shape = [d for i, d in enumerate(get_aval(work).shape) if i not in axes]
@@ -842,8 +846,8 @@ def _reduction(a, name, lax_reduce, identity, axis, dtype, keepdims, initial, wh
             out = combine(out, lax.full_like(out, initial))
     if keepdims:
         out = _keepdims(out, aval.shape, axes)
-    if weak_scalar and not get_aval(out).weak_type:
-        out = lax.convert_element_type(out, get_aval(out).dtype, True)
+    if get_aval(out).weak_type:  # reductions give strongly-typed results in JAX, even of weak inputs
+        out = lax.convert_element_type(out, get_aval(out).dtype, False)
     return out
 
 

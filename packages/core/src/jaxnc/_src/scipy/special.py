@@ -9,8 +9,19 @@ import numpy as np
 from jaxnc._src.core import get_aval
 from jaxnc._src.lax import lax
 from jaxnc._src.lax import special as lax_special
-from jaxnc._src.nn.functions import log_softmax, logsumexp, softmax  # noqa: F401 - re-exported
+from jaxnc._src.nn import functions as _nn
+from jaxnc._src.nn.functions import logsumexp  # noqa: F401 - re-exported
 from jaxnc._src.numpy import lax_numpy as jnp
+
+
+def softmax(x, /, *, axis=None):
+    """`jax.scipy.special.softmax`: over all axes unless `axis` is given (SciPy's default, unlike `jax.nn`)."""
+    return _nn.softmax(x, axis=axis)
+
+
+def log_softmax(x, /, *, axis=None):
+    """`jax.scipy.special.log_softmax`: over all axes unless `axis` is given (SciPy's default)."""
+    return _nn.log_softmax(x, axis=axis)
 
 
 def _float(*xs):
@@ -48,12 +59,13 @@ def gammaln(x):
 
 
 def gammasgn(x):
-    """Sign of Gamma(x): 1 for x > 0, alternating between the poles for x < 0, NaN at negative integers, sign(0) at 0."""
+    """Sign of Gamma(x): 1 for x > 0, alternating between the poles for x < 0, NaN at negative integers and NaN,
+    sign(0) at 0."""
     (x,) = _float(x)
     floor_x = jnp.floor(x)
     neg_sign = jnp.where(jnp.equal(jnp.remainder(floor_x, 2), 0), 1.0, -1.0)
     out = jnp.where(jnp.greater(x, 0), 1.0, neg_sign)
-    out = jnp.where(jnp.less(x, 0) & jnp.equal(x, floor_x), np.nan, out)
+    out = jnp.where((jnp.less(x, 0) & jnp.equal(x, floor_x)) | jnp.isnan(x), np.nan, out)
     return jnp.astype(jnp.where(jnp.equal(x, 0), jnp.where(jnp.signbit(x), -1.0, 1.0), out), get_aval(x).dtype)
 
 
