@@ -85,11 +85,11 @@ class ArrayMethods:
         return _np._IndexUpdateHelper(self)
 
     @property
-    def T(self):  # noqa: N802
+    def T(self):
         return _np.transpose(self)
 
     @property
-    def mT(self):  # noqa: N802
+    def mT(self):
         return _np.matrix_transpose(self)
 
     @property
