@@ -18,18 +18,10 @@ from jaxnc._src.lowering import ir, math_expand
 from jaxnc._src.lowering.fusion import plan_fusion
 from jaxnc._src.lowering.lower import eqn_kind, lower_jaxpr
 from jaxnc._src.lowering.program import Alloc, Call, Launch
-from jaxnc._src.lowering.reference import evaluate, reference_kernel_backend
+from jaxnc._src.lowering.reference import evaluate, reference_kernel_backend, run_function
 from jaxnc._src.lowering.view import ShapeTracker
 
-
-def _run(backend, f, *args):
-    closed = jaxnc.make_jaxpr(f)(*args)
-    exe = backend.compile(convert_constvars(closed.jaxpr))
-    dev = backend.devices[0]
-    handles = [backend.put(np.asarray(a), dev) for a in [*closed.consts, *args]]
-    outs = backend.run(exe, handles, dev)
-    values = [np.array(backend.get(h)) for h in outs]
-    return values, exe.program
+_run = run_function
 
 
 RNG = np.random.default_rng(0)

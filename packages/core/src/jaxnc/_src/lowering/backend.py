@@ -1,8 +1,9 @@
 """KernelBackend (tier 2): core lowers jaxprs to Programs; the backend compiles kernels and launches them.
 
 A subclass provides memory (`allocate`, `release`, `write`, `read`), says what kernels may contain
-(`renders`, `max_inputs`) and runs them (`compile_kernel`, `launch`; optionally `compile_routine`
-for native routines, and `runs_loop`/`compile_loop`/`launch_loop` for native scan/while loops). Everything else — lowering, fusion, buffer planning, caching, the step
+(`renders`, `max_inputs`) and runs them (`compile_kernel`, `launch`; optionally `compile_proc`/
+`launch_proc` to run routines natively from their procedures (proc.py, routines/), and
+`runs_loop`/`compile_loop`/`launch_loop` for native scan/while loops). Everything else — lowering, fusion, buffer planning, caching, the step
 loop, refcounted handles — lives here and is shared by every kernel backend.
 """
 
@@ -20,6 +21,7 @@ from jaxnc._src.backends.base import Backend, Device, Executable
 from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.kernel import Kernel, Routine
 from jaxnc._src.lowering.lower import lower_jaxpr
+from jaxnc._src.lowering.proc import Proc, RoutineProgram, build_native
 from jaxnc._src.lowering.program import Alloc, Call, Free, Launch, Loop, Program
 
 
@@ -89,6 +91,23 @@ class ProgramExecutable(Executable):
             pass
 
 
+class NativeRoutine:
+    """A routine's RoutineProgram with its procs compiled and its constants uploaded."""
+
+    def __init__(self, backend: KernelBackend, program: RoutineProgram, procs: list) -> None:
+        self.backend = backend
+        self.program = program
+        self.procs = procs
+        self.consts = [backend._upload(np.ascontiguousarray(c).reshape(-1)) for c in program.consts]
+
+    def __del__(self) -> None:
+        try:
+            for storage in self.consts:
+                self.backend._decref(storage)
+        except Exception:  # noqa: BLE001 - never raise from a finalizer during interpreter shutdown
+            pass
+
+
 class KernelBackend(Backend):
     """Base of the kernel backends (wasm, webgpu). See the module docstring for what to implement."""
 
@@ -118,12 +137,36 @@ class KernelBackend(Backend):
     def launch(self, executable: Any, ins: Sequence[Any], out: Any) -> None:
         raise NotImplementedError
 
-    def compile_routine(self, routine: Routine) -> Any | None:
-        """A native implementation of `routine`, or None to run its NumPy reference on the host."""
-        return None
+    # optional: native routines. A backend that sets `runs_procs = True` renders procedures: every
+    # routine with a native algorithm (routines/) then runs as its RoutineProgram of procs.
+    runs_procs = False
 
-    def launch_routine(self, executable: Any, ins: Sequence[Any], outs: Sequence[Any]) -> None:
-        raise NotImplementedError
+    def compile_proc(self, proc: Proc) -> Any:
+        raise NotImplementedError(f"backend {self.name} sets runs_procs but does not implement compile_proc")
+
+    def launch_proc(self, executable: Any, buffers: Sequence[Any]) -> None:
+        """Run a compiled proc over `buffers`: the routine's inputs, outputs, constants, scratch."""
+        raise NotImplementedError(f"backend {self.name} sets runs_procs but does not implement launch_proc")
+
+    def compile_routine(self, routine: Routine) -> NativeRoutine | None:
+        """The native implementation of `routine`, or None to run its NumPy reference on the host."""
+        if not self.runs_procs:
+            return None
+        program = build_native(routine, self)
+        if program is None:
+            return None
+        debug.show_routine(self.name, routine, program)
+        return NativeRoutine(self, program, [self.compile_proc(p) for p in program.procs])
+
+    def launch_routine(self, exe: NativeRoutine, ins: Sequence[Any], outs: Sequence[Any]) -> None:
+        scratch = [self.allocate(max(1, n) * np.dtype(d).itemsize) for d, n in exe.program.scratch]
+        try:
+            buffers = [*ins, *outs, *(c.raw for c in exe.consts), *scratch]
+            for compiled in exe.procs:
+                self.launch_proc(compiled, buffers)
+        finally:
+            for raw in scratch:
+                self.release(raw)
 
     # optional: `runs_loop(loop: Loop) -> bool`. A backend defining it is asked, during lowering, whether
     # it runs a scan/while Loop step itself; if so, `compile_loop` and `launch_loop` run it.

@@ -1,7 +1,7 @@
 """Printing every lowering stage: `JAXNC_DEBUG=1..4` or `jaxnc.config.update("jaxnc_debug", n)`.
 
 1  each compiled jaxpr and a one-line summary of its program (kernels, routines, buffers)
-2  the program's steps and every kernel's expression
+2  the program's steps, every kernel's expression and every native routine's procedures
 3  the code the backend generated for each new kernel
 4  the time of every step while programs run
 """
@@ -41,3 +41,8 @@ def show_program(backend_name: str, jaxpr, program) -> None:
 def show_code(backend_name: str, kernel, code: str) -> None:
     if level() >= 3:
         emit(f"[jaxnc {backend_name}] code of {kernel.name}:\n{code}")
+
+
+def show_routine(backend_name: str, routine, program) -> None:
+    if level() >= 2:
+        emit(f"[jaxnc {backend_name}] native {routine}:\n{program}")

@@ -12,6 +12,7 @@ duplicated. The other ops are:
   view    arg = (slot, ShapeTracker): a lazy read of a program buffer (before kernel formation)
   valid   arg = ShapeTracker: true where the index lies inside the tracker's masks (lazy)
   vindex  arg = ShapeTracker: the flat index the tracker maps to, as `dtype` (lazy; iota)
+  local   arg = name: a mutable local of a routine procedure (proc.py)
 
 Nodes are interned, so structurally equal expressions are the same object (`is` compares them and
 sharing a subexpression is CSE for free).
@@ -28,7 +29,7 @@ from jaxnc._src import core
 
 INDEX = np.dtype(np.int32)  # index arithmetic; kernels address at most 2**31 - 1 elements per buffer
 BOOL = np.dtype(np.bool_)
-LEAVES = frozenset({"const", "var", "load", "acc", "view", "valid", "vindex"})
+LEAVES = frozenset({"const", "var", "load", "acc", "view", "valid", "vindex", "local"})
 
 _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
@@ -416,6 +417,8 @@ def pp_expr(root: Expr, names: dict | None = None) -> str:
             s = n.arg[0]
         elif n.op == "acc":
             s = "acc"
+        elif n.op == "local":
+            s = n.arg
         elif n.op == "load":
             s = f"in{n.arg}[{show(n.args[0])}]"
         elif n.op == "view":

@@ -69,6 +69,22 @@ def run_kernel(kernel, inputs: list[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(out, shape)).reshape(-1)
 
 
+def run_function(backend, f, *args) -> tuple[list[np.ndarray], object]:
+    """Trace `f`, compile it on kernel backend `backend` and run it: (host outputs, the Program)."""
+    import jaxnc
+    from jaxnc._src.interpreters.partial_eval import convert_constvars
+
+    closed = jaxnc.make_jaxpr(f)(*args)
+    exe = backend.compile(convert_constvars(closed.jaxpr))
+    dev = backend.devices[0]
+    handles = [backend.put(np.asarray(a), dev) for a in [*closed.consts, *args]]
+    outs = backend.run(exe, handles, dev)
+    values = [np.array(backend.get(h)) for h in outs]
+    for h in [*handles, *outs]:
+        backend.free(h)
+    return values, exe.program
+
+
 class ReferenceKernelBackend:
     """A KernelBackend whose memory is NumPy and whose kernels run through `run_kernel`.
 
@@ -77,9 +93,10 @@ class ReferenceKernelBackend:
     """
 
 
-def reference_kernel_backend(max_inputs: int = 64, renders=None, recomputes=None):
-    """A fresh ReferenceKernelBackend; `renders(op, dtype)` narrows what kernels may contain, and
-    `recomputes(eqn)` turns on the planner's recompute policy (see fusion.py)."""
+def reference_kernel_backend(max_inputs: int = 64, renders=None, recomputes=None, procs: bool = False):
+    """A fresh ReferenceKernelBackend; `renders(op, dtype)` narrows what kernels may contain,
+    `recomputes(eqn)` turns on the planner's recompute policy (see fusion.py) and `procs` runs native
+    routines through the procedure interpreter (proc.run_proc)."""
     from jaxnc._src.backends.base import Device
     from jaxnc._src.lowering.backend import KernelBackend
 
@@ -91,6 +108,8 @@ def reference_kernel_backend(max_inputs: int = 64, renders=None, recomputes=None
             self.max_inputs = max_inputs
             self._renders = renders
             self.launches = 0
+            self.proc_launches = 0
+            self.runs_procs = procs
             if recomputes is not None:
                 self.recomputes = recomputes
 
@@ -119,5 +138,14 @@ def reference_kernel_backend(max_inputs: int = 64, renders=None, recomputes=None
             self.launches += 1
             flat = [raw.view(dt) for raw, dt in zip(ins, kernel.in_dtypes, strict=True)]
             out.view(kernel.out_dtype)[:] = run_kernel(kernel, flat)
+
+        def compile_proc(self, proc):
+            return proc
+
+        def launch_proc(self, proc, buffers) -> None:
+            from jaxnc._src.lowering.proc import run_proc
+
+            self.proc_launches += 1
+            run_proc(proc, [raw.view(dt) for raw, dt in zip(buffers, proc.buffers, strict=True)])
 
     return _Reference()
