@@ -140,6 +140,9 @@ class KernelBackend(Backend):
     # optional: native routines. A backend that sets `runs_procs = True` renders procedures: every
     # routine with a native algorithm (routines/) then runs as its RoutineProgram of procs.
     runs_procs = False
+    # True for GPU-like backends: routine builders then prefer algorithms with many grid points and
+    # several procs (bitonic sort) over long sequential work per grid point (merge sort).
+    wide = False
 
     def compile_proc(self, proc: Proc) -> Any:
         raise NotImplementedError(f"backend {self.name} sets runs_procs but does not implement compile_proc")
