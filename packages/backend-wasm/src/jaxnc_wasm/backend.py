@@ -17,7 +17,7 @@ from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
 from jaxnc._src.lowering.program import Loop
-from jaxnc_wasm import loops, scalar_ops
+from jaxnc_wasm import diskcache, loops, scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module
 from jaxnc_wasm.matmul import match_matmul, matmul_module, scratch_bytes
@@ -66,7 +66,7 @@ class WasmBackend(KernelBackend):
 
     def __init__(self, threads: int | None = None) -> None:
         self.devices = [Device(self, 0)]
-        self.runtime = Runtime()
+        self.runtime = Runtime(cache=diskcache.from_env())
         self._lock = threading.Lock()
         self.allocator = Allocator(self.runtime.grow_to)
         self.threads = threads or default_threads()

@@ -16,6 +16,8 @@ import numpy as np
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from jaxnc_wasm.diskcache import ModuleCache
+
 PAGE = 65536
 MAX_PAGES = 65536  # memory32: 4 GiB
 
@@ -72,14 +74,17 @@ class FastFunc:
 class Runtime:
     """The engine, the shared linear memory and one Store per thread that runs kernels."""
 
-    def __init__(self, initial_pages: int = 16) -> None:
+    # NB: Config has setters only, so the settings are kept here: they are the disk cache's fingerprint
+    SETTINGS = {"wasm_threads": True, "shared_memory": True, "wasm_simd": True, "wasm_relaxed_simd": True,
+                "cranelift_opt_level": "speed"}  # fmt: skip
+
+    def __init__(self, initial_pages: int = 16, cache: ModuleCache | None = None) -> None:
         cfg = wasmtime.Config()
-        cfg.wasm_threads = True
-        cfg.shared_memory = True
-        cfg.wasm_simd = True
-        cfg.wasm_relaxed_simd = True
-        cfg.cranelift_opt_level = "speed"
+        for name, value in self.SETTINGS.items():
+            setattr(cfg, name, value)
         self.engine = wasmtime.Engine(cfg)
+        self.fingerprint = repr(sorted(self.SETTINGS.items()))
+        self.cache = cache
         self.memory_type = wasmtime.MemoryType(wasmtime.Limits(initial_pages, MAX_PAGES), shared=True)
         self.memory = wasmtime.SharedMemory(self.engine, self.memory_type)
         self._local = threading.local()
@@ -118,7 +123,12 @@ class Runtime:
 
     # --- code -----------------------------------------------------------------------------------
     def compile(self, wasm: bytes) -> wasmtime.Module:
-        return wasmtime.Module(self.engine, wasm)
+        """A module of `wasm`, from the disk cache when it holds one (see `diskcache.py`)."""
+        if self.cache is None:
+            return wasmtime.Module(self.engine, wasm)
+        return self.cache.get_or_compile(
+            self.engine, self.fingerprint, wasm, lambda: wasmtime.Module(self.engine, wasm)
+        )
 
     def store(self) -> wasmtime.Store:
         """This thread's Store (Stores are not thread-safe; each thread gets its own)."""
