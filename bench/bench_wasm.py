@@ -89,3 +89,73 @@ def cases(backends) -> list[Case]:
         impls[f"jaxnc[{b}]"] = lambda f=f, s=s: np.asarray(f(s))
     out.append(Case("jitted small call (+ read)", impls))
     return out
+
+
+# --- cold start: the first jitted MLP step in a fresh process, with and without the module cache -------
+
+_COLD = """
+import time
+t0 = time.perf_counter()
+import numpy as np, jaxnc, jaxnc.numpy as jnp
+rng = np.random.default_rng(0)
+x = rng.standard_normal((128, 64)).astype(np.float32)
+y = rng.integers(0, 10, 128).astype(np.int32)
+p = {"w1": rng.standard_normal((64, 256)).astype(np.float32) * 0.1, "b1": np.zeros(256, np.float32),
+     "w2": rng.standard_normal((256, 10)).astype(np.float32) * 0.1, "b2": np.zeros(10, np.float32)}
+def loss(p, x, y):
+    h = jaxnc.nn.relu(x @ p["w1"] + p["b1"])
+    return -jnp.mean(jnp.sum(jaxnc.nn.log_softmax(h @ p["w2"] + p["b2"]) * jaxnc.nn.one_hot(y, 10), -1))
+@jaxnc.jit
+def step(p, x, y):
+    v, g = jaxnc.value_and_grad(loss)(p, x, y)
+    return jaxnc.tree.map(lambda a, b: a - 0.01 * b, p, g), v
+d = jaxnc.devices("wasm")[0]
+p, x, y = jaxnc.device_put(p, d), jaxnc.device_put(x, d), jaxnc.device_put(y, d)
+rt = d.backend.runtime
+compile_s = [0.0]
+inner = rt.compile
+def timed(wasm):
+    t = time.perf_counter(); m = inner(wasm); compile_s[0] += time.perf_counter() - t; return m
+rt.compile = timed
+t1 = time.perf_counter()
+p, v = step(p, x, y); float(v)
+t2 = time.perf_counter()
+p, v = step(p, x, y); float(v)
+t3 = time.perf_counter()
+c = rt.cache
+print(t2 - t1, compile_s[0], t3 - t2, t1 - t0, c.hits if c else 0, c.misses if c else 0)
+"""
+
+
+def cold_start(runs: int = 5) -> None:
+    """`python bench/bench_wasm.py cold-start [runs]`: first-call time of the MLP step in fresh processes."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        modes = {"no disk cache (JAXNC_WASM_CACHE=0)": {"JAXNC_WASM_CACHE": "0"},
+                 "warm disk cache": {"JAXNC_WASM_CACHE_DIR": cache_dir}}  # fmt: skip
+        env0 = dict(os.environ, JAXNC_PLATFORMS="wasm,cpu")
+        subprocess.run([sys.executable, "-c", _COLD], env=env0 | modes["warm disk cache"], check=True,
+                       capture_output=True)  # fills the cache  # fmt: skip
+        print(
+            f"{'mode':38} {'first call ms':>14} {'of it compile ms':>17} {'2nd call ms':>12} {'import+setup ms':>16}  hits/misses"
+        )
+        for mode, env in modes.items():
+            rows = []
+            for _ in range(runs):
+                out = subprocess.run([sys.executable, "-c", _COLD], env=env0 | env, check=True, capture_output=True,
+                                     text=True).stdout.split()  # fmt: skip
+                rows.append([float(v) for v in out])
+            first, comp, second, setup, hits, misses = np.median(np.array(rows), axis=0)
+            print(f"{mode:38} {first * 1e3:14.1f} {comp * 1e3:17.1f} {second * 1e3:12.2f} {setup * 1e3:16.1f}  "
+                  f"{hits:.0f}/{misses:.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["cold-start"]:
+        cold_start(int(sys.argv[2]) if len(sys.argv) > 2 else 5)

@@ -15,6 +15,7 @@ user cache dir from platformdirs + `wasm-modules`), `JAXNC_WASM_CACHE_MAX_MB` bo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pathlib
@@ -31,6 +32,7 @@ SUFFIX = ".cwasm"
 DEFAULT_MAX_BYTES = 256 << 20
 
 
+@functools.cache  # NB: importlib.metadata scans sys.path: 0.4 ms a call
 def _wasmtime_version() -> str:
     try:
         return version("wasmtime")
@@ -55,6 +57,11 @@ def from_env() -> ModuleCache | None:
     return ModuleCache(default_dir(), int(float(max_mb) * (1 << 20)) if max_mb else DEFAULT_MAX_BYTES)
 
 
+@functools.cache
+def _prefix(fingerprint: str) -> bytes:
+    return "\0".join((_wasmtime_version(), platform.machine(), platform.system(), fingerprint, "")).encode()
+
+
 class ModuleCache:
     """`get_or_compile(engine, fingerprint, wasm, compile)`: a deserialized blob, or a compile stored for next time."""
 
@@ -65,10 +72,7 @@ class ModuleCache:
         self.hits = self.misses = self.rejected = 0
 
     def key(self, fingerprint: str, wasm: bytes) -> str:
-        h = hashlib.blake2b(digest_size=20)
-        for part in (_wasmtime_version(), platform.machine(), platform.system(), fingerprint):
-            h.update(part.encode())
-            h.update(b"\0")
+        h = hashlib.blake2b(_prefix(fingerprint), digest_size=20)
         h.update(wasm)
         return h.hexdigest()
 
