@@ -16,8 +16,9 @@ from jaxnc._src.lax.control_flow import note_loop_path
 from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
+from jaxnc._src.lowering.proc import Proc
 from jaxnc._src.lowering.program import Loop
-from jaxnc_wasm import diskcache, loops, scalar_ops
+from jaxnc_wasm import diskcache, loops, routines, scalar_ops
 from jaxnc_wasm.allocator import Allocator
 from jaxnc_wasm.codegen import compile_kernel_module
 from jaxnc_wasm.matmul import match_matmul, matmul_module, scratch_bytes
@@ -50,6 +51,16 @@ class CompiledLoop:
     functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
 
 
+@dataclasses.dataclass
+class CompiledProc:
+    module: wasmtime.Module
+    nparams: int
+    points: int  # grid points, split over threads
+    work: int
+    name: str
+    functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
+
+
 def default_threads() -> int:
     env = os.environ.get("JAXNC_WASM_THREADS")
     if env:
@@ -63,6 +74,7 @@ class WasmBackend(KernelBackend):
     name = "wasm"
     platform = "wasm"
     max_inputs = 64
+    runs_procs = True
 
     def __init__(self, threads: int | None = None) -> None:
         self.devices = [Device(self, 0)]
@@ -165,6 +177,33 @@ class WasmBackend(KernelBackend):
         finally:
             self.release(scratch)
         note_loop_path(exe.kind, "native", self.name)
+
+    # --- native routines ----------------------------------------------------------------------------
+    def compile_proc(self, proc: Proc) -> CompiledProc:
+        cache, key = self._kernels, ("proc", proc.grid, proc.buffers, proc.body)  # the kernel LRU
+        exe = cache.get(key)
+        if exe is not None:
+            cache.move_to_end(key)
+            return exe
+        wasm, text = routines.proc_module(proc, debug.level() >= 3)
+        if text is not None:
+            debug.show_code(self.name, proc, text)
+        module = self.runtime.compile(wasm)
+        exe = cache[key] = CompiledProc(module, len(proc.buffers) + 2, proc.size, routines.work(proc), proc.name)
+        if len(cache) > self.kernel_cache_size:
+            cache.popitem(last=False)
+        return exe
+
+    def launch_proc(self, exe: CompiledProc, buffers: Sequence[int]) -> None:
+        if self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.points > 1:
+            calls = [(*buffers, lo, hi) for lo, hi in _chunks(exe.points, self.threads, 1)]
+            if len(calls) > 1:
+                self.pool.run(exe, calls)
+                return
+        fn = exe.functions.get(threading.get_ident())
+        if fn is None:
+            fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
+        fn(*buffers, 0, exe.points)
 
     def memory_stats(self) -> dict:
         return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}
