@@ -249,9 +249,9 @@ class KernelCodegen:
             f.op("local.get", self.acc_scalar)
         elif op == "load":
             self.address(node.arg, node.args[0], node.dtype)
-            f.op(S.LOAD[S.code(node.dtype)])
+            S.load(self, node.dtype)
         else:
-            S.SCALAR[op](self, node, [self._pusher(a, "s") for a in node.args])
+            S.scalar(self, node, [self._pusher(a, "s") for a in node.args])
 
     def _pusher(self, node, mode):
         return lambda: self.value(node, mode)
@@ -311,7 +311,7 @@ class KernelCodegen:
 
         def scalar(k):
             args = [self._lane_pusher(kind, loc, dt, k) for kind, loc, dt in pushers]
-            S.SCALAR[node.op](self, node, args)
+            S.scalar(self, node, args)
 
         self._by_lane(node, None, scalar)
 
@@ -472,7 +472,7 @@ class KernelCodegen:
         else:
             f.op("local.get", self.outp)
             self.value(root, "s")
-            f.op(S.STORE[S.code(dt)])
+            S.store(self, dt)
             step = dt.itemsize
         f.op("local.get", self.outp)
         f.op("i32.const", step)

@@ -5,6 +5,11 @@ that leave the result on the stack. Scalar rules see every dtype in its wasm rep
 (narrow integers live sign- or zero-extended in i32, bool is 0/1); vector rules see 32-bit lanes
 and bools as lane masks (-1/0). Integer division and float->int conversion are guarded: wasm traps
 where NumPy returns a value.
+
+float16 and bfloat16 are storage formats: a load widens the 16 bits to float32 (exactly), every op
+runs its float32 rule and rounds the result back to the half format (round to nearest even, as NumPy
+and ml_dtypes compute a half op in float32 and cast), and a store narrows the bits. Inside a kernel a
+half value is a float32 that the half format represents exactly.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import struct
 
 import numpy as np
 
+from jaxnc._src import dtypes
 from jaxnc_wasm.encoder import F32, F64, I32, I64
 
 WASM_TYPE = {"b": I32, "i1": I32, "i2": I32, "i4": I32, "u1": I32, "u2": I32, "u4": I32, "i8": I64, "u8": I64,
-             "f4": F32, "f8": F64}  # fmt: skip
+             "f4": F32, "f8": F64, "f2": F32, "bf2": F32}  # fmt: skip
 PREFIX = {I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
 LOAD = {"b": "i32.load8_u", "i1": "i32.load8_s", "u1": "i32.load8_u", "i2": "i32.load16_s", "u2": "i32.load16_u",
         "i4": "i32.load", "u4": "i32.load", "i8": "i64.load", "u8": "i64.load", "f4": "f32.load", "f8": "f64.load"}  # fmt: skip
@@ -25,11 +31,15 @@ STORE = {"b": "i32.store8", "i1": "i32.store8", "u1": "i32.store8", "i2": "i32.s
          "i4": "i32.store", "u4": "i32.store", "i8": "i64.store", "u8": "i64.store", "f4": "f32.store",
          "f8": "f64.store"}  # fmt: skip
 VECTOR_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.uint32), np.dtype(np.bool_)})
+F16, BF16, F32_DT, F64_DT = dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
+HALF = (F16, BF16)
 
 
 def code(dt: np.dtype) -> str:
-    """'f4', 'i1', 'u2', 'b', ...: the key of the tables above."""
+    """'f4', 'i1', 'u2', 'b', 'bf2', ...: the key of the tables above (LOAD/STORE exclude the halves: see `load`)."""
     dt = np.dtype(dt)
+    if dt == BF16:
+        return "bf2"
     return "b" if dt == np.bool_ else f"{dt.kind}{dt.itemsize}"
 
 
@@ -46,6 +56,8 @@ def supported(dt: np.dtype) -> bool:
 
 
 def push_const(g, value, dt: np.dtype) -> None:
+    if dt in HALF:
+        value = np.asarray(value, dt).astype(np.float32)  # the half value, held as float32
     t = wtype(dt)
     if t == F32:
         g.f.op("f32.const", struct.pack("<f", float(value)))
@@ -449,6 +461,18 @@ def convert(g, src: np.dtype, dst: np.dtype) -> None:
     ts, td = WASM_TYPE[cs], WASM_TYPE[cd]
     if cs == cd:
         return
+    if dst in HALF:
+        if src == F64_DT and dst == F16:
+            _demote_to_odd(g)  # one correct rounding f64 -> f16, as NumPy (f64 -> f32 -> f16 rounds twice)
+        elif src == F64_DT:
+            g.f.op("f32.demote_f64")  # ml_dtypes rounds f64 -> bf16 through float32 too
+        elif src not in HALF:
+            convert(g, src, F32_DT)
+        round_half(g, dst)
+        return
+    if src in HALF:
+        convert(g, F32_DT, dst)
+        return
     if dst == np.bool_:
         push_const(g, 0, src)
         g.f.op(f"{PREFIX[ts]}.ne")
@@ -492,6 +516,17 @@ def _convert(g, node, args):
 def _bitcast(g, node, args):
     src, dst = node.args[0].dtype, node.dtype
     args[0]()
+    if src in HALF or dst in HALF:  # through the 16 bits
+        if src in HALF:
+            to_bits(g, src)
+        else:
+            g.f.op("i32.const", 0xFFFF)
+            g.f.op("i32.and")
+        if dst in HALF:
+            from_bits(g, dst)
+        else:
+            normalize(g, dst)
+        return
     ts, td = wtype(src), wtype(dst)
     if ts == td:
         return
@@ -537,6 +572,7 @@ INT_ONLY = {"and", "or", "xor", "not", "shift_left", "shift_right_logical", "shi
 def scalar_renders(op: str, dt: np.dtype) -> bool:
     if op not in SCALAR or not supported(dt):
         return False
+    dt = _wide(dt)
     if op in FLOAT_ONLY:
         return dt.kind == "f"
     if op in INT_ONLY:
@@ -544,6 +580,133 @@ def scalar_renders(op: str, dt: np.dtype) -> bool:
             return dt.kind in "iub"
         return dt.kind in "iu"
     return True
+
+
+# --- float16 / bfloat16 through float32 -------------------------------------------------------------
+
+EXACT_ON_HALF = frozenset({"neg", "abs", "sign", "floor", "ceil", "round", "max", "min", "select_n"})
+
+
+def _wide(dt: np.dtype) -> np.dtype:
+    return F32_DT if dt in HALF else dt
+
+
+class _Wide:
+    """`node` as its float32 rule sees it: half dtypes replaced by float32 (the node and its arguments)."""
+
+    __slots__ = ("op", "dtype", "args", "arg", "params")
+
+    def __init__(self, node, deep: bool = True) -> None:
+        self.op, self.arg, self.dtype = node.op, node.arg, _wide(node.dtype)
+        self.params = node.params
+        self.args = tuple(_Wide(a, False) for a in node.args) if deep else ()
+
+
+def scalar(g, node, args) -> None:
+    """Push `node`'s value by its scalar rule; ops on halves run in float32 and round back."""
+    dts = (node.dtype, *(a.dtype for a in node.args))
+    if not any(d in HALF for d in dts):
+        SCALAR[node.op](g, node, args)
+    elif node.op in ("convert_element_type", "bitcast_convert_type"):
+        SCALAR[node.op](g, node, args)
+    else:
+        SCALAR[node.op](g, _Wide(node), args)
+        if node.dtype in HALF and node.op not in EXACT_ON_HALF:
+            round_half(g, node.dtype)
+
+
+def load(g, dt: np.dtype) -> None:
+    """The element at the address on the stack (halves widened to float32)."""
+    if dt in HALF:
+        g.f.op("i32.load16_u")
+        from_bits(g, dt)
+    else:
+        g.f.op(LOAD[code(dt)])
+
+
+def store(g, dt: np.dtype) -> None:
+    """Store the value on the stack at the address below it (halves narrowed with rounding)."""
+    if dt in HALF:
+        to_bits(g, dt)
+        g.f.op("i32.store16")
+    else:
+        g.f.op(STORE[code(dt)])
+
+
+def round_half(g, dt: np.dtype) -> None:
+    """The float32 on the stack rounded to the nearest `dt` value (ties to even), still a float32."""
+    to_bits(g, dt)
+    from_bits(g, dt)
+
+
+def _i32(g, *ops) -> None:
+    """A run of i32 instructions: ints are `i32.const`, strings opcodes, ("get", local) a local.get."""
+    for op in ops:
+        if isinstance(op, int):
+            g.f.op("i32.const", op)
+        elif isinstance(op, tuple):
+            g.f.op("local.get", op[1])
+        else:
+            g.f.op(op)
+
+
+def to_bits(g, dt: np.dtype) -> None:
+    """float32 on the stack -> the 16 bits of `dt` (an i32), rounding to nearest even."""
+    g.f.op("i32.reinterpret_f32")
+    b = g.spill(None, np.dtype(np.int32))
+    b_ = ("get", b)
+    if dt == BF16:
+        # NaN -> the quiet NaN 0x7FC0 with its sign (as ml_dtypes); else b + 0x7FFF + lsb, top half
+        _i32(g, b_, 16, "i32.shr_u", 0x8000, "i32.and", 0x7FC0, "i32.or")
+        _i32(g, b_, 0x7FFF, "i32.add", b_, 16, "i32.shr_u", 1, "i32.and", "i32.add", 16, "i32.shr_u")
+        _i32(g, b_, 0x7FFFFFFF, "i32.and", 0x7F800000, "i32.gt_u", "select")
+        return
+    a = g.spill(lambda: _i32(g, b_, 0x7FFFFFFF, "i32.and"), np.dtype(np.int32))
+    a_ = ("get", a)
+    # normal: rebias the exponent after rounding the mantissa to 10 bits; >= 65520 becomes inf (0x7C00)
+    normal = g.spill(lambda: _i32(g, a_, 0xFFF, "i32.add", a_, 13, "i32.shr_u", 1, "i32.and", "i32.add",
+                                  0x38000000, "i32.sub", 13, "i32.shr_u"), np.dtype(np.int32))  # fmt: skip
+    _i32(g, ("get", normal), 0x7C00, ("get", normal), 0x7C00, "i32.lt_u", "select")
+    # subnormal (|x| < 2**-14): |x| + 0.5 has ulp 2**-24, so its mantissa is the rounded count of 2**-24
+    _i32(g, a_, "f32.reinterpret_i32")
+    g.f.op("f32.const", struct.pack("<f", 0.5))
+    _i32(g, "f32.add", "i32.reinterpret_f32", 0x3F000000, "i32.sub")
+    _i32(g, a_, 0x38800000, "i32.ge_u", "select")
+    # NaN: 0x7C00 + the top mantissa bits, kept nonzero (NumPy's npy_floatbits_to_halfbits)
+    m = g.spill(lambda: _i32(g, a_, 13, "i32.shr_u", 0x3FF, "i32.and"), np.dtype(np.int32))
+    _i32(g, ("get", m), 0x7C00, "i32.or", ("get", m), "i32.eqz", "i32.or")
+    _i32(g, a_, 0x7F800000, "i32.le_u", "select")
+    _i32(g, b_, 16, "i32.shr_u", 0x8000, "i32.and", "i32.or")
+
+
+def from_bits(g, dt: np.dtype) -> None:
+    """The 16 bits of `dt` on the stack (an i32, upper bits 0) -> float32, exactly."""
+    if dt == BF16:
+        _i32(g, 16, "i32.shl", "f32.reinterpret_i32")
+        return
+    h = g.spill(None, np.dtype(np.int32))
+    h_ = ("get", h)
+    e = g.spill(lambda: _i32(g, h_, 0x7C00, "i32.and"), np.dtype(np.int32))
+    # subnormal: (m | 0x3F000000) is 0.5 + m * 2**-24, so subtracting 0.5 leaves m * 2**-24 exactly
+    _i32(g, h_, 0x3FF, "i32.and", 0x3F000000, "i32.or", "f32.reinterpret_i32")
+    g.f.op("f32.const", struct.pack("<f", 0.5))
+    _i32(g, "f32.sub", "i32.reinterpret_f32")
+    # normal: rebias the exponent by 112; inf/NaN: exponent all ones, payload kept
+    _i32(g, h_, 0x7FFF, "i32.and", 13, "i32.shl", 0x70000000, 0x38000000, ("get", e), 0x7C00, "i32.eq", "select",
+         "i32.add")  # fmt: skip
+    _i32(g, ("get", e), "i32.eqz", "select", h_, 0x8000, "i32.and", 16, "i32.shl", "i32.or", "f32.reinterpret_i32")
+
+
+def _demote_to_odd(g) -> None:
+    """float64 on the stack -> float32 rounded to odd, so a second rounding to float16 is correct."""
+    x = g.spill(None, F64_DT)
+    r = g.spill(lambda: (g.f.op("local.get", x), g.f.op("f32.demote_f64")), F32_DT)
+    rb = g.spill(lambda: (g.f.op("local.get", r), g.f.op("i32.reinterpret_f32")), np.dtype(np.int32))
+    wide = g.spill(lambda: (g.f.op("local.get", r), g.f.op("f64.promote_f32")), F64_DT)
+    # inexact and even: step to the odd neighbour on the other side of x
+    _i32(g, ("get", rb), -1, 1, ("get", wide), "f64.abs", ("get", x), "f64.abs", "f64.gt", "select", "i32.add")
+    _i32(g, ("get", rb), ("get", wide), ("get", x), "f64.lt", ("get", wide), ("get", x), "f64.gt", "i32.or",
+         ("get", rb), 1, "i32.and", "i32.eqz", "i32.and", "select", "f32.reinterpret_i32")  # fmt: skip
 
 
 # --- vector rules (32-bit lanes; bool lanes are -1/0 masks) ---------------------------------------
