@@ -5,3 +5,4 @@ Each module registers builders with `@proc.native("<primitive>")`; a builder ret
 """
 
 from jaxnc._src.lowering.routines import cumulative  # noqa: F401
+from jaxnc._src.lowering.routines import linalg  # noqa: F401
