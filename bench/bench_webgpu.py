@@ -127,29 +127,48 @@ def cases(backends) -> list[Case]:
     return out
 
 
-def sweep_tiles(n: int = 4096) -> None:
-    """Print f32 matmul GFLOP/s of each tile shape (BM, BN, BK, TM, TN) on the default webgpu device."""
+SWEEP = ((128, 64, 8, 8, 4, "scalar"), (128, 128, 8, 8, 8), (128, 128, 8, 8, 8, "single"), (128, 128, 16, 8, 8),
+         (128, 128, 16, 8, 8, "single"), (128, 64, 8, 8, 4), (64, 128, 8, 4, 8), (64, 64, 8, 4, 4), (64, 64, 16, 4, 4))
+
+
+def sweep_tiles(n: int = 4096, tiles=SWEEP, trusted=(False, True)) -> None:
+    """Print f32 matmul GFLOP/s of each tile (BM, BN, BK, TM, TN, flags) on the default webgpu device,
+    with naga's bounds checks and without them (`JAXNC_WEBGPU_TRUSTED_SHADERS`)."""
     import time
 
     import jaxnc
     import jaxnc.numpy as jnp
-    from jaxnc_webgpu import kernels
+    from jaxnc_webgpu import kernels, runtime
 
     d = jaxnc.devices("webgpu")[0]
     rng = np.random.default_rng(0)
-    a = jaxnc.device_put(rng.standard_normal((n, n)).astype(np.float32), d)
-    b = jaxnc.device_put(rng.standard_normal((n, n)).astype(np.float32), d)
-    for tile in ((128, 128, 8, 8, 8), (128, 128, 16, 8, 8), (128, 64, 8, 8, 4), (64, 64, 16, 4, 4), (64, 64, 8, 4, 4)):
-        kernels.TILES = (tile,)
-        d.backend.clear_caches()
-        f = jaxnc.jit(lambda x, y: jnp.matmul(x, y))  # a new function: nothing cached from the last tile
-        f(a, b).block_until_ready()
-        t0 = time.perf_counter()
-        for _ in range(10):
+    a_np, b_np = rng.standard_normal((2, n, n)).astype(np.float32)
+    a, b = jaxnc.device_put(a_np, d), jaxnc.device_put(b_np, d)
+    want = (a_np[:64].astype(np.float64) @ b_np.astype(np.float64)).astype(np.float32)
+    print(f"adapter: {d.backend.adapter}; workgroup storage {d.backend.runtime.limits['max-compute-workgroup-storage-size']}")
+    for trust in trusted:
+        os.environ[runtime.TRUSTED_ENV] = "1" if trust else ""
+        for tile in tiles:
+            kernels.TILES = (tile,)
+            d.backend.clear_caches()
+            d.backend.runtime._pipelines.clear()
+            f = jaxnc.jit(lambda x, y: jnp.matmul(x, y))  # a new function: nothing cached from the last tile
+            t0 = time.perf_counter()
             out = f(a, b)
-        out.block_until_ready()
-        dt = (time.perf_counter() - t0) / 10
-        print(f"tile {tile}: {2 * n**3 / dt / 1e9:.0f} GFLOP/s", flush=True)
+            out.block_until_ready()
+            first = time.perf_counter() - t0
+            err = float(np.abs(np.asarray(out)[:64] - want).max())
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    out = f(a, b)
+                out.block_until_ready()
+                best = min(best, (time.perf_counter() - t0) / 5)
+            (kernel,) = [k for k in d.backend._kernels.values()]
+            print(f"tile {tile} trusted={trust} {kernel.strategy}: {2 * n**3 / best / 1e9:.0f} GFLOP/s "
+                  f"(first call {first * 1e3:.0f} ms, max err {err:.2e})", flush=True)  # fmt: skip
+    os.environ[runtime.TRUSTED_ENV] = ""
 
 
 if __name__ == "__main__":

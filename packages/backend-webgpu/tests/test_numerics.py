@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -195,17 +196,83 @@ def test_split_reductions_in_two_passes():
     assert np.isnan(on_gpu(jnp.max, x))
 
 
-def test_binding_larger_than_the_limit_is_refused_clearly():
-    from jaxnc_webgpu.runtime import WebGPUError
+@pytest.fixture
+def small_bindings(monkeypatch):
+    """Bind at most 4 KiB per binding, so that small arrays take several windows."""
+    runtime = dev().backend.runtime
+    monkeypatch.setattr(runtime, "binding_size", 4096)
+    return runtime
 
-    limit = dev().backend.runtime.limits["max-storage-buffer-binding-size"]
-    if limit >= 1 << 30:
-        pytest.skip(f"the adapter binds {limit} bytes; the test allocates just over the limit")
-    x = jaxnc.device_put(np.zeros(limit // 4 + 256, np.float32), dev())
-    with pytest.raises(
-        WebGPUError, match=r"binds a buffer of \d+ bytes, more than the max-storage-buffer-binding-size"
-    ):
-        np.asarray(jnp.sum(x + 1.0))
+
+def test_arrays_larger_than_a_binding_are_split_into_windows(small_bindings):
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((2, 5000)).astype(np.float32)  # 20 KB: 5 windows each
+    np.testing.assert_allclose(on_gpu(jnp.hypot, x, y), np.hypot(x, y), rtol=2e-7)
+    np.testing.assert_allclose(on_gpu(jnp.sum, x), x.sum(dtype=np.float64), rtol=1e-5)  # split reduction
+    np.testing.assert_array_equal(on_gpu(jnp.max, x), x.max())
+    m = rng.standard_normal((64, 300)).astype(np.float32)
+    v = rng.standard_normal(64).astype(np.float32)
+    epilogue = jaxnc.jit(lambda a, b: jnp.tanh(jnp.mean(a, 1)) * b)  # the final pass reads the inputs again
+    np.testing.assert_allclose(on_gpu(epilogue, m, v), on_cpu(epilogue, m, v), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(on_gpu(lambda a: jnp.sum(a, 0), m), m.sum(0, dtype=np.float64), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(on_gpu(lambda a: a[:, ::-3].T * 2, m), m[:, ::-3].T * 2)
+    b = rng.random(20000) > 0.5  # byte-packed: windows of words
+    np.testing.assert_array_equal(on_gpu(lambda u: ~u, b), ~b)
+    i8 = rng.integers(-100, 100, 9000).astype(np.int8)
+    np.testing.assert_array_equal(on_gpu(lambda u: u[::-1] + 1, i8), i8[::-1] + np.int8(1))
+    assert small_bindings.dispatches > 0
+
+
+@pytest.mark.parametrize(
+    "shapes,fn",
+    [(((70, 50), (50, 90)), jnp.matmul), (((3, 33, 40), (3, 40, 20)), jnp.matmul),
+     (((50, 64), (70, 64)), lambda a, b: a @ b.T), (((64, 50), (64, 70)), lambda a, b: a.T @ b),
+     (((130, 17), (17, 129)), lambda a, b: jnp.maximum(a @ b + 1.0, 0.0))],
+)  # fmt: skip
+def test_matmul_over_windows(small_bindings, shapes, fn):
+    rng = np.random.default_rng(5)
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    np.testing.assert_allclose(on_gpu(jaxnc.jit(fn), *args), on_cpu(fn, *args), rtol=1e-4, atol=1e-4)
+
+
+def test_windowed_shaders_bind_windows(small_bindings):
+    from jaxnc_webgpu.kernels import render_kernel
+
+    backend = dev().backend
+    (kernel,) = backend.lower(jaxnc.make_jaxpr(lambda v: v * 2.0)(np.ones(5000, np.float32)).jaxpr).kernels()
+    shader = render_kernel(kernel, backend.runtime.limits, {"in0": 5, "out": 5}, 4096)
+    assert "in0_4" in shader.code and "out_put(" in shader.code
+    assert backend._compile(kernel, {"in0": 5, "out": 5}, 4096).pipeline[1] == (5, 5)  # a valid layout
+
+
+def test_what_cannot_be_split_is_refused_clearly(small_bindings):
+    from jaxnc_webgpu.runtime import GpuBuffer, WebGPUError, WebGPUOutOfMemoryError
+
+    backend = dev().backend
+    limit = backend.runtime.limits["max-buffer-size"]
+    with pytest.raises(WebGPUOutOfMemoryError, match=rf"{limit + 1} bytes exceeds the max-buffer-size {limit} of"):
+        backend.runtime.allocate(limit + 1)
+    small_bindings.binding_size = 64  # 20 KB takes 313 windows: more than the adapter's bindings per stage
+    with pytest.raises(WebGPUError, match=r"storage bindings .* more than the max-storage-buffers-per-shader-stage"):
+        on_gpu(lambda v: v + 1.0, np.ones(5000, np.float32))
+    x = np.ones(8, np.float32)
+    (kernel,) = backend.lower(jaxnc.make_jaxpr(lambda v: v + 1.0)(x).jaxpr).kernels()
+    exe = backend.compile_kernel(kernel)
+    huge = GpuBuffer(None, 4 << 31)  # 2**31 float32 elements: more than i32 indices reach
+    with pytest.raises(WebGPUError, match=r"at most 2147483647 elements"):
+        backend.launch(exe, [huge], huge)
+
+
+def test_binding_size_is_overridable(monkeypatch):
+    from jaxnc_webgpu.backend import WebGPUBackend
+    from jaxnc_webgpu.runtime import BINDING_ENV
+
+    adapter = dev().backend.adapter
+    assert WebGPUBackend(adapter, max_binding_size=4096).runtime.binding_size == 4096
+    monkeypatch.setenv(BINDING_ENV, "8192")
+    assert WebGPUBackend(adapter).runtime.binding_size == 8192
+    monkeypatch.delenv(BINDING_ENV)
+    assert WebGPUBackend(adapter).runtime.binding_size == adapter.adapter.limits["max-storage-buffer-binding-size"]
 
 
 def test_values_read_twice_are_recomputed_not_materialized():
@@ -216,3 +283,24 @@ def test_values_read_twice_are_recomputed_not_materialized():
     softmax = jaxnc.nn.softmax
     assert len(_shaders(softmax, x.reshape(10, 100))) == 3  # max, sum of exp, exp / sum
     np.testing.assert_allclose(on_gpu(softmax, x.reshape(10, 100)), on_cpu(softmax, x.reshape(10, 100)), rtol=1e-6)
+
+
+@pytest.mark.skipif(
+    os.environ.get("JAXNC_WEBGPU_BIG_TESTS", "") in ("", "0"),
+    reason="allocates arrays just over the adapter's binding size (2 x 2 GiB on NVIDIA); JAXNC_WEBGPU_BIG_TESTS=1",
+)
+def test_arrays_over_the_adapters_own_binding_size():
+    from jaxnc_webgpu.runtime import MAX_ELEMENTS
+
+    limit = dev().backend.runtime.limits["max-storage-buffer-binding-size"]
+    n = (limit // 4 // 1024 + 1024) * 1024  # float32 elements: just over one binding
+    if n > MAX_ELEMENTS:
+        pytest.skip(f"the adapter binds {limit} bytes, more than i32 indices reach")
+    x = (np.arange(n, dtype=np.int64) % 7 - 3).astype(np.float32)  # small integers: every sum is exact
+    gx = jaxnc.device_put(x, dev())
+    np.testing.assert_array_equal(np.asarray(gx * 2.0 + 1.0), x * 2 + 1)
+    np.testing.assert_array_equal(np.asarray(jnp.sum(gx)), x.sum(dtype=np.float64))
+    rows = x.reshape(-1, 1024)
+    np.testing.assert_array_equal(np.asarray(jnp.sum(gx.reshape(-1, 1024), 1)), rows.sum(1))
+    w = (np.arange(1024 * 8) % 5 - 2).astype(np.float32).reshape(1024, 8)
+    np.testing.assert_array_equal(np.asarray(gx.reshape(-1, 1024) @ w), rows @ w)

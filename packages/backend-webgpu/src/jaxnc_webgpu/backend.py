@@ -13,7 +13,7 @@ from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend, KernelBuffer
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
 from jaxnc_webgpu import adapters, kernels, wgsl
-from jaxnc_webgpu.runtime import GpuBuffer, Runtime
+from jaxnc_webgpu.runtime import MAX_ELEMENTS, GpuBuffer, Runtime, WebGPUError
 
 _COMMON = frozenset("add sub mul neg max min eq ne lt le gt ge select_n convert_element_type".split())
 _FLOAT = _COMMON | frozenset("div rem sign floor ceil round is_finite sqrt rsqrt square abs integer_pow".split())
@@ -30,6 +30,8 @@ class CompiledKernel:
     name: str
     final: tuple | None = None  # (pipeline, grid) of a second pass reading the inputs and the scratch buffer
     scratch: int = 0  # bytes the first pass writes for the second
+    kernel: Kernel | None = None
+    variants: dict = dataclasses.field(default_factory=dict)  # windowed bindings -> CompiledKernel
 
 
 class WebGPUBackend(KernelBackend):
@@ -38,9 +40,11 @@ class WebGPUBackend(KernelBackend):
     name = "webgpu"
     platform = "webgpu"
 
-    def __init__(self, adapter: adapters.Adapter, index: int = 0) -> None:
+    def __init__(self, adapter: adapters.Adapter, index: int = 0, max_binding_size: int | None = None) -> None:
+        """`max_binding_size` (or env JAXNC_WEBGPU_MAX_BINDING_SIZE) lowers the bytes one binding may
+        span below the adapter's limit, so that tests split kernels over small arrays."""
         self.adapter = adapter
-        self.runtime = Runtime(adapter)
+        self.runtime = Runtime(adapter, max_binding_size)
         self.software = adapter.software
         self.device_kind = str(adapter)
         self.max_inputs = min(64, self.runtime.limits["max-storage-buffers-per-shader-stage"] - 1)
@@ -105,23 +109,51 @@ class WebGPUBackend(KernelBackend):
 
     # --- kernels --------------------------------------------------------------------------------
     def compile_kernel(self, kernel: Kernel) -> CompiledKernel:
-        shader = kernels.render_kernel(kernel, self.runtime.limits)
+        return self._compile(kernel, {}, 0)
+
+    def _compile(self, kernel: Kernel, windows: dict, window_bytes: int) -> CompiledKernel:
+        """The shader(s) of `kernel` with each binding bound as `windows[name]` windows (default 1)."""
+        shader = kernels.render_kernel(kernel, self.runtime.limits, windows, window_bytes)
+        ins = tuple(windows.get(f"in{i}", 1) for i in range(len(kernel.in_dtypes)))
+        out, scratch = windows.get("out", 1), windows.get("scratch", 1)
         code = f"// {shader.strategy}, grid {shader.grid}\n{shader.code}"
         final = None
         if shader.final is not None:
             code += f"\n// {shader.final.strategy}, grid {shader.final.grid}\n{shader.final.code}"
-            final = (self.runtime.pipeline(shader.final.code, len(kernel.in_dtypes) + 2), shader.final.grid)
+            final = (self.runtime.pipeline(shader.final.code, (*ins, scratch, out)), shader.final.grid)
         debug.show_code(self.name, kernel, code)
-        pipeline = self.runtime.pipeline(shader.code, len(kernel.in_dtypes) + 1)
-        return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name, final, shader.scratch)
+        pipeline = self.runtime.pipeline(shader.code, (*ins, scratch if final else out))
+        return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name, final, shader.scratch, kernel)
+
+    def _windowed(self, exe: CompiledKernel, ins: Sequence[GpuBuffer], out: GpuBuffer, scratch=None) -> CompiledKernel:
+        """`exe` for these buffers: any larger than the binding size is bound as several windows."""
+        rt, kernel = self.runtime, exe.kernel
+        for b, dt in zip([*ins, out], [*kernel.in_dtypes, kernel.out_dtype], strict=True):
+            if b.nbytes // dt.itemsize > MAX_ELEMENTS:
+                raise WebGPUError(f"kernel {exe.name} uses an array of {b.nbytes} bytes ({b.nbytes // dt.itemsize} "
+                                  f"{dt.name} elements); WGSL shaders index with i32, so an array may have at most "
+                                  f"{MAX_ELEMENTS} elements on {self.adapter}")  # fmt: skip
+        windows = {f"in{i}": rt.windows(b.nbytes) for i, b in enumerate(ins)} | {"out": rt.windows(out.nbytes)}
+        if scratch is not None:
+            windows["scratch"] = rt.windows(scratch.nbytes)
+        key = (*windows.values(), rt.window_bytes)
+        hit = exe.variants.get(key)
+        if hit is None:
+            hit = exe.variants[key] = self._compile(kernel, windows, rt.window_bytes)
+        return hit
 
     def launch(self, exe: CompiledKernel, ins: Sequence[GpuBuffer], out: GpuBuffer) -> None:
         rt = self.runtime
+        big = min(rt.binding_size, MAX_ELEMENTS)
         if exe.final is None:
+            if out.nbytes > big or any(b.nbytes > big for b in ins):
+                exe = self._windowed(exe, ins, out)
             rt.dispatch(exe.pipeline, [*ins, out], exe.grid, exe.name)
             return
         scratch = rt.allocate(exe.scratch)  # back to the pool at once: only later commands can reuse it
         try:
+            if out.nbytes > big or scratch.nbytes > big or any(b.nbytes > big for b in ins):
+                exe = self._windowed(exe, ins, out, scratch)
             rt.dispatch(exe.pipeline, [*ins, scratch], exe.grid, exe.name)
             rt.dispatch(exe.final[0], [*ins, scratch, out], exe.final[1], exe.name)
         finally:

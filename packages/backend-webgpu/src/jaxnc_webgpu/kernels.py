@@ -33,22 +33,24 @@ class Shader:
     scratch: int = 0  # bytes of the buffer the first pass writes and the final pass reads
 
 
-def render_kernel(kernel: Kernel, limits: dict) -> Shader:
-    """Pick a strategy for `kernel` and render it."""
+def render_kernel(kernel: Kernel, limits: dict, windows: dict | None = None, window_bytes: int = 0) -> Shader:
+    """Pick a strategy for `kernel` and render it. `windows` maps a binding ("in0", .., "out", "scratch":
+    a split reduction's partials) to the number of windows of `window_bytes` it is bound as (default 1)."""
     max_groups = limits.get("max-compute-workgroups-per-dimension", 65535)
+    layout = _Windows(windows or {}, window_bytes)
     red = kernel.reduce
     if red is None:
-        return _elementwise(kernel, max_groups)
+        return _elementwise(kernel, max_groups, layout)
     tile = _matmul_tile(kernel, limits)
     if tile is not None:
-        return _matmul(kernel, tile, max_groups)
+        return (_matmul if tile.vec else _matmul_scalar)(kernel, tile, max_groups, layout)
     few_or_contiguous = kernel.size < FEW_OUTPUTS or _contiguous_in(kernel.body, f"r{len(red.shape) - 1}")
     if red.size >= GROUP_REDUCE_MIN and few_or_contiguous and per_word(kernel.out_dtype) == 1 and red.dtype != BOOL:
         split = _split(kernel, limits)
         if split > 1:
-            return _split_reduce(kernel, split, max_groups)
-        return _group_reduce(kernel, max_groups)
-    return _serial_reduce(kernel, max_groups)
+            return _split_reduce(kernel, split, max_groups, layout)
+        return _group_reduce(kernel, max_groups, layout)
+    return _serial_reduce(kernel, max_groups, layout)
 
 
 def _split(kernel: Kernel, limits: dict) -> int:
@@ -62,12 +64,36 @@ def _split(kernel: Kernel, limits: dict) -> int:
 # --- shared pieces ---------------------------------------------------------------------------------
 
 
-class _Module:
-    """Bindings, loaders and helpers of one shader."""
+@dataclasses.dataclass(frozen=True)
+class _Windows:
+    """How many windows of `nbytes` each binding is bound as (a binding absent from `count`: one)."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    count: dict
+    nbytes: int
+
+    def of(self, role: str) -> int:
+        return self.count.get(role, 1)
+
+
+class _Module:
+    """Bindings, loaders and helpers of one shader. Binding `out` has the windows of role `out_role`."""
+
+    def __init__(self, kernel: Kernel, windows: _Windows, out_role: str = "out") -> None:
         self.kernel = kernel
+        self.windows = windows
+        self.roles = {"out": out_role, "partials": "scratch"}
         self.h = Helpers()
+
+    def _count(self, name: str) -> int:
+        return self.windows.of(self.roles.get(name, name))
+
+    def at(self, name: str, index: str) -> str:
+        """Element `index` of binding `name` (an expression)."""
+        return f"{name}[{index}]" if self._count(name) == 1 else f"{name}_at({index})"
+
+    def put(self, index: str, value: str) -> str:
+        """A statement storing `value` at element `index` of `out`."""
+        return f"out[{index}] = {value};" if self._count("out") == 1 else f"out_put({index}, {value});"
 
     def load(self, node: ir.Expr, index: str) -> str:
         return f"ld{node.arg}({index})"
@@ -75,20 +101,38 @@ class _Module:
     def renderer(self, variables: dict) -> ExprRenderer:
         return ExprRenderer(self.h, self.load, variables)
 
+    def _binding(self, n: int, name: str, dtype, written: bool) -> tuple[list[str], int]:
+        """Declarations of binding `name` from binding number `n` (windows: `name_0..` and an accessor)."""
+        elem, access = _elem(dtype), "read_write" if written else "read"
+        count = self._count(name)
+        if count == 1:
+            return [f"@group(0) @binding({n}) var<storage, {access}> {name}: array<{elem}>;"], n + 1
+        lines = [f"@group(0) @binding({n + w}) var<storage, {access}> {name}_{w}: array<{elem}>;" for w in range(count)]
+        per = self.windows.nbytes // (2 if elem == "f16" else 8 if elem[1:] == "64" else 4)
+        pick = f"let w = i / {per}; let j = i - w * {per};"
+        if written:
+            cases = " ".join(f"if (w == {w}) {{ {name}_{w}[j] = v; return; }}" for w in range(count - 1))
+            lines.append(f"fn {name}_put(i: i32, v: {elem}) {{ {pick} {cases} {name}_{count - 1}[j] = v; }}")
+        else:
+            cases = " ".join(f"if (w == {w}) {{ return {name}_{w}[j]; }}" for w in range(count - 1))
+            lines.append(f"fn {name}_at(i: i32) -> {elem} {{ {pick} {cases} return {name}_{count - 1}[j]; }}")
+        return lines, n + count
+
     def header(self, out_dtype=None, partials=None) -> str:
         """Bindings: the inputs, then `partials` (read, of that dtype) when given, then `out`."""
         k = self.kernel
         out_dtype = k.out_dtype if out_dtype is None else out_dtype
         dts = {*k.in_dtypes, out_dtype} | {n.dtype for n in ir.toposort(k.roots())}
         lines = ["enable f16;"] if F16 in dts else []
+        n = 0
         for i, dt in enumerate(k.in_dtypes):
-            lines.append(f"@group(0) @binding({i}) var<storage, read> in{i}: array<{_elem(dt)}>;")
-            lines.append(_loader(i, dt))
-        n = len(k.in_dtypes)
+            decl, n = self._binding(n, f"in{i}", dt, False)
+            lines += [*decl, _loader(i, dt, self.at)]
         if partials is not None:
-            lines.append(f"@group(0) @binding({n}) var<storage, read> partials: array<{_elem(partials)}>;")
-            n += 1
-        lines.append(f"@group(0) @binding({n}) var<storage, read_write> out: array<{_elem(out_dtype)}>;")
+            decl, n = self._binding(n, "partials", partials, False)
+            lines += decl
+        decl, n = self._binding(n, "out", out_dtype, True)
+        lines += decl
         return "\n".join(lines)
 
     def source(self, body: str, out_dtype=None, partials=None) -> str:
@@ -100,11 +144,11 @@ def _elem(dtype) -> str:
     return "u32" if s == "u8x4" else s
 
 
-def _loader(i: int, dtype) -> str:
+def _loader(i: int, dtype, at) -> str:
     t = reg(dtype)
     if storage(dtype) != "u8x4":
-        return f"fn ld{i}(i: i32) -> {t} {{ return in{i}[i]; }}"
-    byte = f"((in{i}[i >> 2u] >> (u32(i & 3) * 8u)) & 0xffu)"
+        return f"fn ld{i}(i: i32) -> {t} {{ return {at(f'in{i}', 'i')}; }}"
+    byte = f"(({at(f'in{i}', 'i >> 2u')} >> (u32(i & 3) * 8u)) & 0xffu)"
     if dtype == BOOL:
         value = f"{byte} != 0u"
     elif dtype == I8:
@@ -193,7 +237,7 @@ def _store_words(m: _Module, per: int, compute) -> list[str]:
     k = m.kernel
     if per == 1:
         lines, value = compute("t")
-        return [*lines, f"out[t] = {value};"]
+        return [*lines, m.put("t", value)]
     out = ["var word = 0u;"]
     for p in range(per):
         lines, value = compute(f"f{p}")
@@ -201,11 +245,11 @@ def _store_words(m: _Module, per: int, compute) -> list[str]:
         out.append(f"if (f{p} < {k.size}) {{")
         out.append(_indent([*lines, f"word = word | ({_byte(value, k.out_dtype)} << {8 * p}u);"]))
         out.append("}")
-    return [*out, "out[t] = word;"]
+    return [*out, m.put("t", "word")]
 
 
-def _elementwise(kernel: Kernel, max_groups: int) -> Shader:
-    m = _Module(kernel)
+def _elementwise(kernel: Kernel, max_groups: int, windows: _Windows) -> Shader:
+    m = _Module(kernel, windows)
     per = per_word(kernel.out_dtype)
     threads = -(-kernel.size // per)
     grid, nx = _grid(-(-threads // WG), max_groups)
@@ -238,8 +282,8 @@ def _levels(roots, nout: int) -> tuple[dict, dict]:
     return level, used
 
 
-def _serial_reduce(kernel: Kernel, max_groups: int) -> Shader:
-    m = _Module(kernel)
+def _serial_reduce(kernel: Kernel, max_groups: int, windows: _Windows) -> Shader:
+    m = _Module(kernel, windows)
     red = kernel.reduce
     per = per_word(kernel.out_dtype)
     threads = -(-kernel.size // per)
@@ -325,11 +369,11 @@ def _store_epilogue(m: _Module) -> list[str]:
     epi: list[str] = []
     e = m.renderer({**_ivars(m.kernel.shape), "acc": "total"})
     (value,) = e.render([m.kernel.reduce.epilogue], epi)
-    return [*epi, f"out[t] = {value};"]
+    return [*epi, m.put("t", value)]
 
 
-def _group_reduce(kernel: Kernel, max_groups: int) -> Shader:
-    m = _Module(kernel)
+def _group_reduce(kernel: Kernel, max_groups: int, windows: _Windows) -> Shader:
+    m = _Module(kernel, windows)
     grid, nx = _grid(kernel.size, max_groups)
     prologue = ["let t = w;", *_unravel(kernel.shape, "t", "i")]
     loop, inner, v = _body_loop(m, "i32(l)", str(WG))
@@ -337,20 +381,20 @@ def _group_reduce(kernel: Kernel, max_groups: int) -> Shader:
     return Shader(m.source(code), grid, "group-reduce")
 
 
-def _split_reduce(kernel: Kernel, split: int, max_groups: int) -> Shader:
+def _split_reduce(kernel: Kernel, split: int, max_groups: int, windows: _Windows) -> Shader:
     """Two passes: `split` workgroups per output write partials (grid-stride over the reduced index),
     then a workgroup per output combines them and applies the epilogue."""
     red = kernel.reduce
-    first = _Module(kernel)
+    first = _Module(kernel, windows, out_role="scratch")
     grid, nx = _grid(kernel.size * split, max_groups)
     prologue = [f"let t = w / {split};", f"let g = w % {split};", *_unravel(kernel.shape, "t", "i")]
     loop, inner, v = _body_loop(first, f"g * {WG} + i32(l)", str(split * WG))
-    code = _tree(first, nx, kernel.size * split, prologue, loop, inner, v, ["out[w] = total;"])
-    final = _Module(kernel)
+    code = _tree(first, nx, kernel.size * split, prologue, loop, inner, v, [first.put("w", "total")])
+    final = _Module(kernel, windows)
     grid2, nx2 = _grid(kernel.size, max_groups)
     prologue2 = ["let t = w;", *_unravel(kernel.shape, "t", "i")]
     loop2 = f"var rf: i32 = i32(l); rf < {split}; rf += {WG}"
-    code2 = _tree(final, nx2, kernel.size, prologue2, loop2, [], f"partials[t * {split} + rf]", _store_epilogue(final))
+    code2 = _tree(final, nx2, kernel.size, prologue2, loop2, [], final.at("partials", f"t * {split} + rf"), _store_epilogue(final))
     second = Shader(final.source(code2, partials=red.dtype), grid2, "split-reduce-final")
     return Shader(first.source(code, out_dtype=red.dtype), grid, f"split-reduce/{split}", second,
                   kernel.size * split * red.dtype.itemsize)  # fmt: skip
@@ -368,18 +412,25 @@ class Tile:
     tn: int
     x: ir.Expr  # the factor indexed by (batch, m, k)
     y: ir.Expr  # the factor indexed by (batch, n, k)
+    vec: bool = True  # vec4 tiles in workgroup memory, double buffered (else the scalar kernel)
+    double: bool = True  # two tile buffers, one barrier per step (needs twice the workgroup memory)
 
     @property
     def threads(self) -> int:
         return (self.bm // self.tm) * (self.bn // self.tn)
 
+    def shared_bytes(self, itemsize: int) -> int:
+        if not self.vec:
+            return (self.bm + self.bn) * self.bk * itemsize
+        return (2 if self.double else 1) * (self.bm + self.bn + 2 * _PAD) * self.bk * itemsize
+
 
 # (BM, BN, BK, TM, TN), first that fits wins; order from `python bench/bench_webgpu.py` on an H100:
 # 128x64/8x4 15.0 TFLOP/s, 64x64x16/4x4 13.6, 128x128/8x8 12.3 (docs/backend-webgpu.md)
-TILES = ((128, 64, 8, 8, 4), (64, 64, 8, 4, 4), (32, 32, 8, 2, 2))
+TILES = ((128, 128, 8, 8, 8), (128, 64, 8, 8, 4), (64, 64, 8, 4, 4), (32, 32, 8, 4, 4))
 
 
-def _matmul_tile(kernel: Kernel, limits: dict) -> Tile | None:
+def _matmul_tile(kernel: Kernel, limits: dict, tiles=None) -> Tile | None:
     """A tiling when the kernel is out[..., m, n] = epilogue(sum_k x(.., m, k) * y(.., n, k))."""
     red = kernel.reduce
     if red.op != "add" or len(red.shape) != 1 or len(kernel.shape) < 2 or kernel.body.op != "mul":
@@ -396,11 +447,13 @@ def _matmul_tile(kernel: Kernel, limits: dict) -> Tile | None:
     m, n = kernel.shape[-2:]
     if min(m, n) < 16 or red.size < 8:
         return None
-    for bm, bn, bk, tm, tn in TILES:
+    for bm, bn, bk, tm, tn, *flags in TILES if tiles is None else tiles:
         if min(m, n) >= min(bm, bn) or bm == 32:
-            shared = (bm + bn) * bk * red.dtype.itemsize
-            if shared <= limits.get("max-compute-workgroup-storage-size", 16384):
-                return Tile(bm, bn, bk, tm, tn, x, y)
+            vec = tm % 4 == 0 and tn % 4 == 0 and "scalar" not in flags
+            for double in (True, False) if vec and "single" not in flags else (False,):
+                tile = Tile(bm, bn, bk, tm, tn, x, y, vec, double)
+                if tile.shared_bytes(red.dtype.itemsize) <= limits.get("max-compute-workgroup-storage-size", 16384):
+                    return tile
     return None
 
 
@@ -413,8 +466,8 @@ def _contiguous_in(expr: ir.Expr, var: str) -> bool:
     return False
 
 
-def _matmul(kernel: Kernel, tile: Tile, max_groups: int) -> Shader:
-    m_ = _Module(kernel)
+def _matmul_scalar(kernel: Kernel, tile: Tile, max_groups: int, windows: _Windows) -> Shader:
+    m_ = _Module(kernel, windows)
     red = kernel.reduce
     nd = len(kernel.shape)
     batch_shape = kernel.shape[:-2]
@@ -466,7 +519,7 @@ def _matmul(kernel: Kernel, tile: Tile, max_groups: int) -> Shader:
             (value,) = e.render([red.epilogue], blk)
             flat = f"(b * {M * N} + i{nd - 2} * {N} + i{nd - 1})"
             store += [f"if (m0 + tm * {tile.tm} + {i} < {M} && n0 + tn * {tile.tn} + {j} < {N}) {{",
-                      _indent([*blk, f"out[{flat}] = {value};"]), "}"]  # fmt: skip
+                      _indent([*blk, m_.put(flat, value)]), "}"]  # fmt: skip
     batch = _unravel(batch_shape, "b", "i") if batch_shape else []
     code = f"""var<workgroup> As: array<{acc_t}, {tile.bm * tile.bk}>;
 var<workgroup> Bs: array<{acc_t}, {tile.bn * tile.bk}>;
@@ -490,3 +543,129 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {_indent(store)}
 }}"""
     return Shader(m_.source(code), (gx, gy * nbatch, 1), f"matmul-{tile.bm}x{tile.bn}x{tile.bk}/{tile.tm}x{tile.tn}")
+
+
+
+_PAD = 4  # scalars after each k-row of a tile in workgroup memory: transposed stores hit distinct banks
+
+
+def _matmul(kernel: Kernel, tile: Tile, max_groups: int, windows: _Windows) -> Shader:
+    """Tiles of x (BM x BK) and y (BN x BK) in workgroup memory, k-major rows of vec4; each thread holds
+    TM x TN accumulators (TM rows of TN/4 vec4s) in named registers. A thread's rows (columns) are TM/4
+    (TN/4) strips of 4, BM/(TM/4) apart, so a warp's vec4 reads of a k-row are contiguous. Double
+    buffered: the next tile's global loads are issued before the current tile's arithmetic and stored
+    into the other buffer after it, with one barrier per step."""
+    m_ = _Module(kernel, windows)
+    red = kernel.reduce
+    nd = len(kernel.shape)
+    batch_shape = kernel.shape[:-2]
+    M, N = kernel.shape[-2:]
+    K = red.size
+    nbatch = math.prod(batch_shape)
+    acc_t = reg(red.dtype)
+    vec_t = f"vec4<{acc_t}>"
+    zero = literal(0, red.dtype)
+    gx, gy = -(-N // tile.bn), -(-M // tile.bm)
+    if gx > max_groups or gy * nbatch > max_groups:
+        raise ValueError(f"matmul grid {gx}x{gy * nbatch} exceeds {max_groups} workgroups per dimension")
+    nthreads, bk = tile.threads, tile.bk
+    gm, gn = tile.tm // 4, tile.tn // 4  # strips of 4 rows / columns per thread
+    row4 = {"As": (tile.bm + _PAD) // 4, "Bs": (tile.bn + _PAD) // 4}  # vec4s per k-row
+    buf = {name: bk * n for name, n in row4.items()}  # vec4s per buffer
+    mvar, nvar = f"i{nd - 2}", f"i{nd - 1}"
+    bvars = {f"i{d}": f"i{d}" for d in range(nd - 2)}
+    fma = "fma({a}, {b}, {c})" if red.dtype.kind == "f" else "({c} + {a} * {b})"
+
+    def factor(expr: ir.Expr, rows: int, var: str, name: str, base: str, extent: int):
+        """(per-thread setup lines, global loads of step k into registers, stores into buffer `nxt`)."""
+        per = rows * bk // nthreads
+        if per * nthreads != rows * bk:
+            raise ValueError(f"a {rows}x{bk} tile does not split over {nthreads} threads")
+        along_k = _contiguous_in(expr, "r0")
+        setup, load, store = [], [], []
+        for q in range(per):
+            e = f"(tid + {q * nthreads})"
+            kk, rr = (f"({e} % {bk})", f"({e} / {bk})") if along_k else (f"({e} / {rows})", f"({e} % {rows})")
+            v_, k_, r_ = f"{name}v{q}", f"{name}k{q}", f"{name}r{q}"
+            setup += [f"let {k_} = {kk};", f"let {r_} = {rr};",
+                      f"let {name}s{q} = {k_} * {4 * row4[name]} + {r_};", f"var {v_}: {acc_t};"]  # fmt: skip
+            inner = [f"let {var} = {base} + {r_};", f"let r0 = k + {k_};"]
+            (v,) = m_.renderer({**bvars, var: var, "r0": "r0"}).render([expr], inner)
+            load += [f"{v_} = {zero};", f"if ({base} + {r_} < {extent} && k + {k_} < {K}) {{",
+                     _indent([*inner, f"{v_} = {v};"]), "}"]  # fmt: skip
+            idx = f"nxt * {4 * buf[name]} + {name}s{q}"
+            store.append(f"{name}[({idx}) >> 2u][({idx}) & 3] = {v_};")
+        return setup, ["{", _indent(load), "}"], store
+
+    xsetup, xload, xstore = factor(tile.x, tile.bm, mvar, "As", "m0", M)
+    ysetup, yload, ystore = factor(tile.y, tile.bn, nvar, "Bs", "n0", N)
+    compute: list[str] = []
+    for kk in range(bk):  # fully unrolled: accumulators stay registers
+        step = [f"let a{g} = As[cur * {buf['As']} + {kk * row4['As'] + g * tile.bm // (4 * gm)} + tm];"
+                for g in range(gm)]  # fmt: skip
+        step += [f"let b{h} = Bs[cur * {buf['Bs']} + {kk * row4['Bs'] + h * tile.bn // (4 * gn)} + tn];"
+                 for h in range(gn)]  # fmt: skip
+        for g in range(gm):
+            for i in range(4):
+                a = f"{vec_t}(a{g}[{i}])"
+                step += [f"c{4 * g + i}_{h} = {fma.format(a=a, b=f'b{h}', c=f'c{4 * g + i}_{h}')};" for h in range(gn)]
+        compute += ["{", _indent(step), "}"]
+    decl = [f"var c{r}_{h}: {vec_t} = {vec_t}();" for r in range(tile.tm) for h in range(gn)]
+    store: list[str] = []
+    for r in range(tile.tm):
+        row = f"m0 + {(r // 4) * tile.bm // gm} + tm * 4 + {r % 4}"
+        for h in range(gn):
+            for j in range(4):
+                col = f"n0 + {h * tile.bn // gn} + tn * 4 + {j}"
+                blk = [f"let {mvar} = {row};", f"let {nvar} = {col};"]
+                (value,) = m_.renderer({**_ivars(kernel.shape), "acc": f"c{r}_{h}[{j}]"}).render([red.epilogue], blk)
+                flat = f"(b * {M * N} + {mvar} * {N} + {nvar})"
+                store += [f"if ({row} < {M} && {col} < {N}) {{", _indent([*blk, m_.put(flat, value)]), "}"]
+    if tile.double:  # step k0's arithmetic runs while the loads of step k0 + BK are in flight
+        steps = f"""    let k = 0;
+    let nxt = 0;
+{_indent([*xload, *yload, *xstore, *ystore])}
+    workgroupBarrier();
+    for (var k0: i32 = 0; k0 < {K}; k0 += {bk}) {{
+        let cur = (k0 / {bk}) & 1;
+        let nxt = 1 - cur;
+        let k = k0 + {bk};
+        if (k < {K}) {{
+{_indent([*xload, *yload], 3)}
+        }}
+{_indent(compute, 2)}
+        if (k < {K}) {{
+{_indent([*xstore, *ystore], 3)}
+        }}
+        workgroupBarrier();
+    }}"""
+    else:
+        steps = f"""    for (var k: i32 = 0; k < {K}; k += {bk}) {{
+        let cur = 0;
+        let nxt = 0;
+{_indent([*xload, *yload], 2)}
+        workgroupBarrier();
+{_indent([*xstore, *ystore], 2)}
+        workgroupBarrier();
+{_indent(compute, 2)}
+    }}"""
+    batch = _unravel(batch_shape, "b", "i") if batch_shape else []
+    nbuf = 2 if tile.double else 1
+    code = f"""var<workgroup> As: array<{vec_t}, {nbuf * buf['As']}>;
+var<workgroup> Bs: array<{vec_t}, {nbuf * buf['Bs']}>;
+@compute @workgroup_size({nthreads})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {{
+    let tid = i32(lidx);
+    let b = i32(wid.y) / {gy};
+    let m0 = (i32(wid.y) % {gy}) * {tile.bm};
+    let n0 = i32(wid.x) * {tile.bn};
+    let tm = tid / {tile.bn // tile.tn};
+    let tn = tid % {tile.bn // tile.tn};
+{_indent(batch)}
+{_indent([*xsetup, *ysetup])}
+{_indent(decl)}
+{steps}
+{_indent(store)}
+}}"""
+    name = f"matmul-{tile.bm}x{tile.bn}x{bk}/{tile.tm}x{tile.tn}/vec4{'/db' if tile.double else ''}"
+    return Shader(m_.source(code), (gx, gy * nbatch, 1), name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import os
 import threading
 import time
 
@@ -22,10 +23,15 @@ STORAGE_USAGE = BU.STORAGE | BU.COPY_SRC | BU.COPY_DST
 WANTED_FEATURES = ("shader-f16", "shader-f64", "shader-int64", "subgroup", "timestamp-query")
 LIMITS = ("max-storage-buffer-binding-size", "max-buffer-size", "max-storage-buffers-per-shader-stage",
           "max-compute-workgroup-storage-size", "max-compute-invocations-per-workgroup",
-          "max-compute-workgroup-size-x", "max-compute-workgroups-per-dimension")  # fmt: skip
+          "max-compute-workgroup-size-x", "max-compute-workgroups-per-dimension",
+          "min-storage-buffer-offset-alignment")  # fmt: skip
 POOL_BYTES = 4 << 30  # freed buffers kept for reuse, in total (a fresh buffer costs an allocation and a clear)
 DISPATCHES_PER_SUBMIT = 512
 SPIN_S = 0.05  # a readback polls without blocking this long before it blocks
+TRANSFER_CHUNK = 256 << 20  # reads and writes of larger buffers go in pieces (staging stays below max-buffer-size)
+MAX_ELEMENTS = 2**31 - 1  # shaders index with i32
+BINDING_ENV = "JAXNC_WEBGPU_MAX_BINDING_SIZE"  # bytes; lowers the binding size the runtime uses (tests)
+TRUSTED_ENV = "JAXNC_WEBGPU_TRUSTED_SHADERS"  # "1": compile shaders without naga's bounds checks (experimental)
 
 
 class WebGPUError(RuntimeError):
@@ -64,11 +70,15 @@ def padded(nbytes: int) -> int:
 class Runtime:
     """The device of one adapter, created lazily on first use."""
 
-    def __init__(self, adapter: Adapter) -> None:
+    def __init__(self, adapter: Adapter, max_binding_size: int | None = None) -> None:
         self.adapter = adapter
         a = adapter.adapter
         self.features = frozenset(f for f in WANTED_FEATURES if f in a.features)
         self.limits = {k: a.limits[k] for k in LIMITS}
+        if max_binding_size is None and os.environ.get(BINDING_ENV):
+            max_binding_size = int(os.environ[BINDING_ENV])
+        # NB: the device keeps the adapter's limit; a lower value here only makes kernels split sooner
+        self.binding_size = min(max_binding_size or 1 << 62, self.limits["max-storage-buffer-binding-size"])
         self._device = None
         self._lock = threading.RLock()
         self._pool: dict[int, list[GpuBuffer]] = collections.defaultdict(list)
@@ -164,24 +174,28 @@ class Runtime:
         with self._lock:
             if b.serial in self._pending:  # the queue write would land before the recorded commands
                 self.flush()
-            self._call("write a buffer", self.device.queue.write_buffer, b.buf, 0, data)
+            for start in range(0, data.size, TRANSFER_CHUNK):
+                self._call("write a buffer", self.device.queue.write_buffer, b.buf, start,
+                           data[start : start + TRANSFER_CHUNK])  # fmt: skip
 
     def read(self, b: GpuBuffer, out: np.ndarray) -> np.ndarray:
         """Copy the first `out.nbytes` of `b` into `out` (waits for every pending command)."""
-        nbytes = padded(out.nbytes)
+        flat = out.reshape(-1).view(np.uint8)
         with self._lock:
-            staging = self._take_staging(nbytes)
-            self._end_pass()
-            self._encoder_now().copy_buffer_to_buffer(b.buf, 0, staging, 0, nbytes)
-            self.flush()
-            self._map(staging)
-            try:
-                view = staging.read_mapped(0, nbytes, copy=False)
-                flat = out.reshape(-1).view(np.uint8)
-                flat[:] = np.frombuffer(view, np.uint8, count=out.nbytes)
-            finally:
-                staging.unmap()
-                self._staging[staging.size].append(staging)
+            for start in range(0, out.nbytes, TRANSFER_CHUNK):
+                count = min(TRANSFER_CHUNK, out.nbytes - start)
+                nbytes = padded(count)
+                staging = self._take_staging(nbytes)
+                self._end_pass()
+                self._encoder_now().copy_buffer_to_buffer(b.buf, start, staging, 0, nbytes)
+                self.flush()
+                self._map(staging)
+                try:
+                    view = staging.read_mapped(0, nbytes, copy=False)
+                    flat[start : start + count] = np.frombuffer(view, np.uint8, count=count)
+                finally:
+                    staging.unmap()
+                    self._staging[staging.size].append(staging)
         return out
 
     def _take_staging(self, nbytes: int):
@@ -216,17 +230,20 @@ class Runtime:
             self.release(probe)
 
     # --- pipelines ------------------------------------------------------------------------------
-    def pipeline(self, code: str, nbuffers: int):
-        """(pipeline, layout key) for WGSL `code` reading buffers 0..n-2 and writing buffer n-1."""
+    def pipeline(self, code: str, counts: tuple[int, ...]):
+        """(pipeline, counts) for WGSL `code` reading buffers 0..n-2 and writing buffer n-1; buffer i is
+        bound as `counts[i]` consecutive bindings (windows, see `windows`)."""
         hit = self._pipelines.get(code)
         if hit is not None:
             return hit
         with self._lock:
-            layout_key, bgl, pl = self._layout(nbuffers)
-            module = self._compile("compile a WGSL module", self.device.create_shader_module, code, code=code)
+            _, pl = self._layout(counts)
+            make = _trusted_module if os.environ.get(TRUSTED_ENV, "") not in ("", "0") else None
+            module = self._compile("compile a WGSL module", make or self.device.create_shader_module, code,
+                                   **({"device": self.device} if make else {}), code=code)  # fmt: skip
             pipe = self._compile("create a compute pipeline", self.device.create_compute_pipeline, code,
                                  layout=pl, compute={"module": module, "entry_point": "main"})  # fmt: skip
-            hit = self._pipelines[code] = (pipe, layout_key)
+            hit = self._pipelines[code] = (pipe, counts)
         return hit
 
     def _compile(self, what, fn, source, **kwargs):
@@ -236,32 +253,52 @@ class Runtime:
             numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
             raise WebGPUError(f"{e}\n--- WGSL ---\n{numbered}") from e.__cause__
 
-    def _layout(self, nbuffers: int):
-        hit = self._layouts.get(nbuffers)
+    def _layout(self, counts: tuple[int, ...]):
+        hit = self._layouts.get(counts)
         if hit is None:
+            nbind, limit = sum(counts), self.limits["max-storage-buffers-per-shader-stage"]
+            if nbind > limit:
+                raise WebGPUError(f"a kernel needs {nbind} storage bindings (buffers bound as {counts} windows of "
+                                  f"{self.window_bytes} bytes), more than the max-storage-buffers-per-shader-stage "
+                                  f"{limit} of {self.adapter}")  # fmt: skip
+            kinds = [t for i, c in enumerate(counts) for t in [i == len(counts) - 1] * c]
             entries = [{"binding": i, "visibility": wgpu.ShaderStage.COMPUTE,
-                        "buffer": {"type": "read-only-storage" if i < nbuffers - 1 else "storage"}}
-                       for i in range(nbuffers)]  # fmt: skip
+                        "buffer": {"type": "storage" if written else "read-only-storage"}}
+                       for i, written in enumerate(kinds)]  # fmt: skip
             bgl = self.device.create_bind_group_layout(entries=entries)
             pl = self.device.create_pipeline_layout(bind_group_layouts=[bgl])
-            hit = self._layouts[nbuffers] = (nbuffers, bgl, pl)
+            hit = self._layouts[counts] = (bgl, pl)
         return hit
 
-    def _bind_group(self, nbuffers: int, buffers: list[GpuBuffer], what: str):
-        key = (nbuffers, *(b.serial for b in buffers))
+    # --- windows: a buffer larger than one binding is bound as several ---------------------------
+    @property
+    def window_bytes(self) -> int:
+        """The size of each window (the last may be shorter); window w starts at byte w * window_bytes,
+        a multiple of min-storage-buffer-offset-alignment."""
+        align = self.limits["min-storage-buffer-offset-alignment"]
+        return self.binding_size // align * align
+
+    def windows(self, nbytes: int) -> int:
+        """How many bindings a buffer of `nbytes` takes: 1 up to `binding_size`."""
+        return 1 if nbytes <= self.binding_size else -(-nbytes // self.window_bytes)
+
+    def _bind_group(self, counts: tuple[int, ...], buffers: list[GpuBuffer], what: str):
+        wb = self.window_bytes
+        key = (counts, wb, *(b.serial for b in buffers))
         bg = self._bind_groups.get(key)
         if bg is not None:
             self._bind_groups.move_to_end(key)
             return bg
-        limit = self.limits["max-storage-buffer-binding-size"]
-        big = [b.nbytes for b in buffers if b.nbytes > limit]
-        if big:
-            raise WebGPUError(f"{what} binds a buffer of {big[0]} bytes, more than the max-storage-buffer-binding-size "
-                              f"of {limit} bytes of {self.adapter}; kernels over arrays this large are not split "
-                              "yet (use smaller arrays or another backend)")  # fmt: skip
-        _, bgl, _ = self._layout(nbuffers)
-        entries = [{"binding": i, "resource": {"buffer": b.buf, "offset": 0, "size": b.nbytes}}
-                   for i, b in enumerate(buffers)]  # fmt: skip
+        entries = []
+        for b, count in zip(buffers, counts, strict=True):
+            if self.windows(b.nbytes) != count:  # the backend renders a shader per window layout
+                raise WebGPUError(f"{what} was compiled for {count} window(s) but binds a buffer of {b.nbytes} "
+                                  f"bytes, which takes {self.windows(b.nbytes)} of {wb} bytes (binding size "
+                                  f"{self.binding_size} of {self.adapter})")  # fmt: skip
+            spans = [(0, b.nbytes)] if count == 1 else [(w * wb, min(wb, b.nbytes - w * wb)) for w in range(count)]
+            entries += [{"binding": len(entries) + j, "resource": {"buffer": b.buf, "offset": o, "size": n}}
+                        for j, (o, n) in enumerate(spans)]  # fmt: skip
+        bgl, _ = self._layout(counts)
         bg = self._bind_groups[key] = self._call("create a bind group", self.device.create_bind_group, layout=bgl,
                                                  entries=entries)  # fmt: skip
         if len(self._bind_groups) > 4096:
@@ -282,8 +319,8 @@ class Runtime:
     def dispatch(self, pipeline, buffers: list[GpuBuffer], grid: tuple[int, int, int], what: str = "?") -> None:
         """Record one dispatch of kernel `what`; `buffers` are the bindings in order (the output last)."""
         with self._lock:
-            pipe, nbuffers = pipeline
-            bg = self._bind_group(nbuffers, buffers, f"kernel {what}")
+            pipe, counts = pipeline
+            bg = self._bind_group(counts, buffers, f"kernel {what}")
             if self._pass is None:
                 self._pass = self._encoder_now().begin_compute_pass()
             self._pass.set_pipeline(pipe)
@@ -308,3 +345,19 @@ class Runtime:
             cmd = self._call("finish the command encoder", encoder.finish)
             self._call("submit commands", self.device.queue.submit, [cmd])
             self.submits += 1
+
+
+def _trusted_module(device, code: str):
+    """A WGSL module without runtime bounds checks or loop bounding (`wgpuDeviceCreateShaderModuleTrusted`,
+    which wgpu-py does not wrap): every index our kernels compute is in range by construction."""
+    from wgpu.backends.wgpu_native import _api
+
+    source = _api.new_struct_p("WGPUShaderSourceWGSL *", code=_api.to_c_string_view(code))
+    source[0].chain.next = _api.ffi.NULL
+    source[0].chain.sType = _api.lib.WGPUSType_ShaderSourceWGSL
+    desc = _api.new_struct_p("WGPUShaderModuleDescriptor *", nextInChain=_api.ffi.cast("WGPUChainedStruct *", source),
+                             label=_api.to_c_string_view("jaxnc"))  # fmt: skip
+    handle = _api.libf.wgpuDeviceCreateShaderModuleTrusted(device._internal, desc, 0)
+    if handle == _api.ffi.NULL:
+        raise RuntimeError("shader module creation failed")
+    return _api.GPUShaderModule("jaxnc", handle, device)
