@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import jaxnc
+from jaxnc._src.lax import fft as lax_fft
 from jaxnc._src.lax import linalg
 from jaxnc._src.lowering import proc
 from jaxnc._src.lowering.kernel import primitive_routine
@@ -299,3 +300,54 @@ def test_half_precision_keeps_the_reference():
     x = spd(3, ()).astype(np.float16)
     (low,) = run_native(chol, x, launches=0)
     np.testing.assert_allclose(low, cpu(chol, x)[0], rtol=1e-3)
+
+
+# --- fft: only for a backend whose procs may see complex storage as (re, im) pairs (see routines/fft.py) --
+
+
+def _fft_operand(kind: str, n: int, dt=np.complex64):
+    m = n // 2 + 1 if kind == "IRFFT" else n
+    x = RNG.standard_normal((2, m)) + 1j * RNG.standard_normal((2, m))
+    return x.real.astype(np.finfo(dt).dtype) if kind == "RFFT" else x.astype(dt)
+
+
+def fft(kind: str, n: int):
+    return lambda x: lax_fft.fft_p.bind(x, fft_type=kind, fft_lengths=(n,))
+
+
+@pytest.mark.parametrize("kind", ["FFT", "IFFT", "RFFT", "IRFFT"])
+@pytest.mark.parametrize("n", [1, 5, 6, 8])
+def test_fft_matches_cpu(kind, n):
+    x = _fft_operand(kind, n)
+    (got,) = run_native(fft(kind, n), x, complex_as_pairs=True)
+    (want,) = cpu(fft(kind, n), x)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_fft_float64(x64):
+    for kind in ("FFT", "IRFFT"):
+        x = _fft_operand(kind, 16, np.complex128)
+        (got,) = run_native(fft(kind, 16), x, complex_as_pairs=True)
+        np.testing.assert_allclose(got, cpu(fft(kind, 16), x)[0], rtol=1e-12, atol=1e-12)
+
+
+def test_fft_needs_the_backend_to_opt_in_and_one_axis():
+    x = _fft_operand("FFT", 4)
+    (got,) = run_native(fft("FFT", 4), x, launches=0)
+    np.testing.assert_allclose(got, np.fft.fft(x), rtol=1e-5, atol=1e-5)
+    x2 = np.ones((2, 4), np.complex64)
+    f2 = lambda x: lax_fft.fft_p.bind(x, fft_type="FFT", fft_lengths=(2, 4))  # noqa: E731
+    (got,) = run_native(f2, x2, launches=0, complex_as_pairs=True)
+    np.testing.assert_allclose(got, np.fft.fft2(x2), atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [6, 8])
+def test_fft_procs_use_only_basic_ops(n):
+    from jaxnc._src.core import ShapedArray
+
+    routine = _routine(lax_fft.fft_p, dict(fft_type="RFFT", fft_lengths=(n,)), ShapedArray((2, n), np.dtype(F32)))
+    backend = reference_kernel_backend(procs=True)
+    backend.complex_as_pairs = True
+    program = proc.build_native(routine, backend)
+    assert program is not None and {op for p in program.procs for op, _ in p.ops()} <= BASIC_OPS

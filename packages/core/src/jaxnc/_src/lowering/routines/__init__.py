@@ -5,6 +5,7 @@ Each module registers builders with `@proc.native("<primitive>")`; a builder ret
 """
 
 from jaxnc._src.lowering.routines import cumulative  # noqa: F401
+from jaxnc._src.lowering.routines import fft  # noqa: F401
 from jaxnc._src.lowering.routines import gather  # noqa: F401
 from jaxnc._src.lowering.routines import linalg  # noqa: F401
 from jaxnc._src.lowering.routines import scatter  # noqa: F401
