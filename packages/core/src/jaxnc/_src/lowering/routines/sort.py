@@ -75,9 +75,12 @@ def sort(routine, caps) -> RoutineProgram | None:
         return None
     outer, n, inner = line_layout(avals[0].shape, routine.params["dimension"])
     num_keys = routine.params["num_keys"]
-    if caps.wide:
+    lines, size = outer * inner, 1 << max(n - 1, 0).bit_length()
+    if caps.wide and lines * size < 2**31:
         return _bitonic(avals, outer, n, inner, num_keys)
-    return _merge_sort(avals, outer, n, inner, num_keys)
+    if 2 * lines * n < 2**31:  # int32 addresses into the scratch; runs' bounds stay below 2n
+        return _merge_sort(avals, outer, n, inner, num_keys)
+    return None
 
 
 def _merge_sort(avals, outer: int, n: int, inner: int, num_keys: int) -> RoutineProgram:
@@ -101,7 +104,7 @@ def _merge_sort(avals, outer: int, n: int, inner: int, num_keys: int) -> Routine
         lo = b.let("lo", 0)
         with b.while_(ir.apply("lt", lo, ir.iconst(n))):
             mid = b.let("mid", _min(ir.add(lo, width), n))
-            hi = b.let("hi", _min(ir.add(lo, ir.mul(width, ir.iconst(2))), n))
+            hi = b.let("hi", _min(ir.add(mid, width), n))
             left, right = b.let("left", lo), b.let("right", mid)
             with b.loop("t", lo, hi) as t:
                 # take the right run's head only when it is strictly less: ties keep the left (stable)
