@@ -16,6 +16,7 @@ to rounding. For repeated eigenvalues (singular values) the basis of the eigensp
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -44,48 +45,10 @@ def _i(v) -> ir.Expr:
     return v if isinstance(v, ir.Expr) else ir.iconst(int(v))
 
 
-def _sub(a, b):
-    return ir.apply("sub", a, b)
-
-
-def _neg(a):
-    return ir.apply("neg", a)
-
-
-def _abs(a):
-    return ir.apply("abs", a)
-
-
-def _sqrt(a):
-    return ir.apply("sqrt", a)
-
-
-def _lt(a, b):
-    return ir.apply("lt", a, b)
-
-
-def _gt(a, b):
-    return ir.apply("gt", a, b)
-
-
-def _ne(a, b):
-    return ir.apply("ne", a, b)
-
-
-def _eq(a, b):
-    return ir.apply("eq", a, b)
-
-
-def _or(a, b):
-    return ir.apply("or", a, b)
-
-
-def _and(a, b):
-    return ir.apply("and", a, b)
-
-
-def _not(a):
-    return ir.apply("not", a)
+# thin names for the ops the algorithms use, so they read like the math
+_sub, _neg, _abs, _sqrt = (functools.partial(ir.apply, op) for op in ("sub", "neg", "abs", "sqrt"))
+_lt, _gt, _ne, _eq = (functools.partial(ir.apply, op) for op in ("lt", "gt", "ne", "eq"))
+_or, _and, _not = (functools.partial(ir.apply, op) for op in ("or", "and", "not"))
 
 
 class _Mat:
