@@ -175,15 +175,31 @@ def test_scatter_multi_index_and_batching_dims():
           routines=["scatter_add"])  # fmt: skip
 
 
-def test_scatter_batched_update_runs_one_grid_point_per_batch():
-    operand = np.zeros((3, 5), np.float32)
+def test_scatter_grids_over_dims_that_separate_writes():
+    def grids(f, *args):
+        _, program, _ = run_native(f, *args, wide=True)
+        (routine,) = program.routines()
+        return [p.grid for p in build_native(routine, reference_kernel_backend(procs=True)).procs]
+
+    # a batching dim: one grid point per batch element
     dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(1,), scatter_dims_to_operand_dims=(1,),
                                      operand_batching_dims=(0,), scatter_indices_batching_dims=(0,))  # fmt: skip
-    _, program, _ = run_native(lambda o, i, u: lax.scatter(o, i, u, dn), operand, np.zeros((3, 2, 1), np.int32),
-                               np.ones((3, 2), np.float32), wide=True)  # fmt: skip
-    (routine,) = program.routines()
-    native = build_native(routine, reference_kernel_backend(procs=True))
-    assert [p.grid for p in native.procs] == [(15,), (3,)]
+    args = np.zeros((3, 5), np.float32), np.zeros((3, 2, 1), np.int32), np.ones((3, 2), np.float32)
+    assert grids(lambda o, i, u: lax.scatter(o, i, u, dn), *args) == [(15,), (3,)]
+    # rows (a window along a dim no index moves): one grid point per column; scalars: one in all
+    dn = lax.ScatterDimensionNumbers(
+        update_window_dims=(1,), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,)
+    )
+    args = np.zeros((6, 4), np.float32), np.zeros((5, 1), np.int32), np.ones((5, 4), np.float32)
+    assert grids(lambda o, i, u: lax.scatter_add(o, i, u, dn), *args) == [(24,), (4,)]
+    args = np.zeros(6, np.float32), np.zeros((5, 1), np.int32), np.ones(5, np.float32)
+    assert grids(lambda o, i, u: lax.scatter_add(o, i, u, DN_1D), *args) == [(6,), ()]
+    # a window along an indexed dim overlaps other windows: sequential
+    dn = lax.ScatterDimensionNumbers(
+        update_window_dims=(1,), inserted_window_dims=(), scatter_dims_to_operand_dims=(0,)
+    )
+    args = np.zeros(6, np.float32), np.zeros((5, 1), np.int32), np.ones((5, 2), np.float32)
+    assert grids(lambda o, i, u: lax.scatter_add(o, i, u, dn), *args) == [(6,), ()]
 
 
 @pytest.mark.parametrize("mode", ["clip", "drop"])

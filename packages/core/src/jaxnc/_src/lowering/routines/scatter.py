@@ -3,9 +3,10 @@ numbers: copy the operand, then apply every update in order.
 
 Updates are applied one at a time in C order over `updates`, as the reference impl (`np.ufunc.at`,
 fancy assignment: the last write wins), so repeated indices give the same result bit for bit. That
-application is sequential: one grid point, or one per index of the first operand batching dimension
-(updates of different batch elements provably write different operand slices). On GPU backends this
-is slow for many updates; `unique_indices` is a promise, not a proof, so it does not parallelize yet.
+application is sequential except over the dims that provably separate writes: operand batching dims
+and window dims along operand dims that no index moves (a row scatter runs one grid point per column).
+On GPU backends a scatter of many scalar updates (one grid point) is slow; `unique_indices` is a
+promise, not a proof, so it does not parallelize yet.
 Out-of-bounds windows are clamped in mode 'clip' and dropped otherwise, as in the impl.
 """
 
@@ -35,24 +36,25 @@ def scatter(routine, caps) -> RoutineProgram | None:
     copy.store(3, copy.grid(0), copy.load(0, copy.grid(0)))
 
     scatter_dims = [d for d in range(updates.ndim) if d not in dn.update_window_dims]
-    grid: tuple[int, ...] = ()
-    loop_dims = list(range(updates.ndim))
-    if dn.operand_batching_dims:  # grid over the first batching dimension: conflict-free
-        grid_dim = scatter_dims[dn.scatter_indices_batching_dims[0]]
-        grid = (updates.shape[grid_dim],)
-        loop_dims.remove(grid_dim)
-    b = ProcBuilder(routine.name, grid, bufs)
+    window_dims = [d for d in range(operand.ndim) if d not in dn.inserted_window_dims
+                   and d not in dn.operand_batching_dims]  # fmt: skip
+    sizes = [1] * operand.ndim
+    for d, ud in zip(window_dims, dn.update_window_dims, strict=True):
+        sizes[d] = updates.shape[ud]
+    # NB: updates that write one operand element agree on these dims (a batching dim's coordinate is
+    # the operand's; so is a window coordinate along an operand dim no index moves), so a grid over
+    # them is conflict-free and each point still applies its updates in C order.
+    grid_dims = [scatter_dims[d] for d in dn.scatter_indices_batching_dims]
+    grid_dims += [ud for d, ud in zip(window_dims, dn.update_window_dims, strict=True)
+                  if d not in dn.scatter_dims_to_operand_dims]  # fmt: skip
+    grid_dims.sort()
+    loop_dims = [d for d in range(updates.ndim) if d not in grid_dims]
+    b = ProcBuilder(routine.name, tuple(updates.shape[d] for d in grid_dims), bufs)
     loop_shape = tuple(updates.shape[d] for d in loop_dims)
     with b.loop("e", 0, math.prod(loop_shape)) as e:
         coords = dict(zip(loop_dims, unravel(e, loop_shape), strict=True))
-        if grid:
-            coords[grid_dim] = b.grid(0)
+        coords.update({d: b.grid(k) for k, d in enumerate(grid_dims)})
         coords = [coords[d] for d in range(updates.ndim)]
-        window_dims = [d for d in range(operand.ndim) if d not in dn.inserted_window_dims
-                       and d not in dn.operand_batching_dims]  # fmt: skip
-        sizes = [1] * operand.ndim
-        for d, ud in zip(window_dims, dn.update_window_dims, strict=True):
-            sizes[d] = updates.shape[ud]
         pos, valid = window_position(b, 1, indices.shape, operand.shape, sizes, [coords[d] for d in scatter_dims],
                                      [coords[d] for d in dn.update_window_dims], dn.scatter_dims_to_operand_dims,
                                      window_dims, dn.operand_batching_dims, dn.scatter_indices_batching_dims,
