@@ -75,6 +75,7 @@ class WasmBackend(KernelBackend):
     platform = "wasm"
     max_inputs = 64
     runs_procs = True
+    complex_as_pairs = True  # complex buffers are NumPy's bytes: (re, im) pairs that procs may address
 
     def __init__(self, threads: int | None = None) -> None:
         self.devices = [Device(self, 0)]

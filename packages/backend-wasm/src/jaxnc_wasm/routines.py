@@ -5,8 +5,9 @@ of the row-major flattened grid, so threads split a launch by points (a proc's p
 what another point writes). Locals are wasm locals of their dtype's wasm type; For/While/If become
 block/loop/br_if/if; a load or store of buffer k at `index` reads `b_k + index * itemsize` with int32
 index math. Every other node is scalar_ops' rule, so a proc computes exactly what a kernel would
-(guarded integer division, saturating float->int, NaN-propagating min/max), and narrow integers and
-bools live in i32 as kernels keep them (sign/zero-extended, bool 0/1).
+(guarded integer division, saturating float->int, NaN-propagating min/max), and every dtype lives
+in a local as kernels keep it: narrow integers sign/zero-extended in i32, bool 0/1, float16 and
+bfloat16 as the float32 they widen to (loads widen, ops round back, stores narrow).
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ class ProcCodegen:
             f.op("local.get", self.locals[node.arg])
         elif op == "load":
             self.address(node.arg, node.args[0])
-            f.op(S.LOAD[S.code(node.dtype)])
+            S.load(self, node.dtype)
         else:
-            S.SCALAR[op](self, node, [self._pusher(a) for a in node.args])
+            S.scalar(self, node, [self._pusher(a) for a in node.args])
 
     def _pusher(self, node: ir.Expr):
         return lambda: self.value(node)
@@ -116,7 +117,7 @@ class ProcCodegen:
             self.begin(s.index, s.value)
             self.address(s.buf, s.index)
             self.value(s.value)
-            f.op(S.STORE[S.code(self.proc.buffers[s.buf])])
+            S.store(self, self.proc.buffers[s.buf])
         elif isinstance(s, For):
             # NB: a hidden counter, so that an assignment to the loop's local does not change the trips
             counter, stop = f.local(I32), f.local(I32)
