@@ -69,7 +69,7 @@ def sample(dtype, shape) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 2, 7, 16, 33])
 def test_sort_values(wide, n):
     for dtype in [np.float32, np.int32, np.uint32, np.bool_] if n < 33 else [np.float32]:
-        x = sample(dtype, (2, n))
+        x = sample(dtype, (2, n) if n < 33 else (1, n))
         check(lambda a: lax.sort(a, dimension=1), x, wide=wide, routines=["sort"])
 
 
@@ -115,7 +115,7 @@ def test_unsupported_dtypes_keep_the_reference():
 
 
 def test_wide_sort_is_a_bitonic_network():
-    _, program, launches = run_native(lambda a: lax.sort(a), np.zeros(5, np.float32), wide=True)
+    _, _, launches = run_native(lambda a: lax.sort(a), np.zeros(5, np.float32), wide=True)
     assert launches == 1 + 6 + 1  # init, 1 + 2 + 3 stages for 8 padded elements, gather
     _, _, launches = run_native(lambda a: lax.sort(a), np.zeros(5, np.float32), wide=False)
     assert launches == 1
