@@ -113,18 +113,27 @@ def _program_routines(backend, case: OpCase, dtype) -> list | None:
 
 @functools.cache
 def _plan() -> dict[str, list[tuple[OpCase, np.dtype]]]:
-    """routine name -> the (example, dtype) pairs whose program runs it natively on wasm."""
+    """routine name -> the (example, dtype) pairs whose program runs it natively on wasm; a pair whose
+    native routines are all the same calls (avals, params) as an earlier dtype's of that example is left out."""
     backend, plan = _wasm(), collections.defaultdict(list)
-    rows = collections.Counter()
+    rows, native = collections.Counter(), {}
     with _x64():
         for case in EXAMPLES + list(OP_CASES):
             names = {r.name for r in _program_routines(backend, case, case.dtypes[0]) or ()} & set(proc.BUILDERS)
-            if case not in EXAMPLES:
+            dts = DTYPES
+            if case not in EXAMPLES:  # a conformance row: a few per routine, in the dtypes it declares
                 names = {n for n in names if rows[n] < CONFORMANCE_ROWS}
                 rows.update(names)
-            for dtype in DTYPES if names else ():
-                natives = [r for r in _program_routines(backend, case, dtype) or () if r.name in names]
-                for name in {r.name for r in natives if proc.build_native(r, backend) is not None}:
+                dts = [np.dtype(d) for d in case.dtypes]
+            seen = set()
+            for dtype in dts if names else ():
+                calls = {str(r): r for r in _program_routines(backend, case, dtype) or () if r.name in names}
+                for sig, r in calls.items():
+                    if sig not in native:
+                        native[sig] = proc.build_native(r, backend) is not None
+                new = {calls[sig].name for sig in calls if native[sig] and sig not in seen}
+                seen.update(calls)
+                for name in new:
                     plan[name].append((case, dtype))
     return plan
 
