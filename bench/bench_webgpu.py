@@ -133,12 +133,11 @@ SWEEP = ((128, 64, 8, 8, 4, "scalar"), (128, 128, 8, 8, 8), (128, 128, 8, 8, 8, 
 
 def sweep_tiles(n: int = 4096, tiles=SWEEP, trusted=(False, True)) -> None:
     """Print f32 matmul GFLOP/s of each tile (BM, BN, BK, TM, TN, flags) on the default webgpu device,
-    with naga's bounds checks and without them (`JAXNC_WEBGPU_TRUSTED_SHADERS`)."""
+    with naga's bounds checks and without them (`runtime.trusted_matmul`)."""
     import time
 
     import jaxnc
     import jaxnc.numpy as jnp
-    from jaxnc_webgpu import kernels, runtime
 
     d = jaxnc.devices("webgpu")[0]
     rng = np.random.default_rng(0)
@@ -146,10 +145,11 @@ def sweep_tiles(n: int = 4096, tiles=SWEEP, trusted=(False, True)) -> None:
     a, b = jaxnc.device_put(a_np, d), jaxnc.device_put(b_np, d)
     want = (a_np[:64].astype(np.float64) @ b_np.astype(np.float64)).astype(np.float32)
     print(f"adapter: {d.backend.adapter}; workgroup storage {d.backend.runtime.limits['max-compute-workgroup-storage-size']}")
+    rt = d.backend.runtime
     for trust in trusted:
-        os.environ[runtime.TRUSTED_ENV] = "1" if trust else ""
+        rt.trusted_matmul = trust
         for tile in tiles:
-            kernels.TILES = (tile,)
+            rt.matmul_tiles = (tile,)
             d.backend.clear_caches()
             d.backend.runtime._pipelines.clear()
             f = jaxnc.jit(lambda x, y: jnp.matmul(x, y))  # a new function: nothing cached from the last tile
@@ -168,7 +168,6 @@ def sweep_tiles(n: int = 4096, tiles=SWEEP, trusted=(False, True)) -> None:
             (kernel,) = [k for k in d.backend._kernels.values()]
             print(f"tile {tile} trusted={trust} {kernel.strategy}: {2 * n**3 / best / 1e9:.0f} GFLOP/s "
                   f"(first call {first * 1e3:.0f} ms, max err {err:.2e})", flush=True)  # fmt: skip
-    os.environ[runtime.TRUSTED_ENV] = ""
 
 
 if __name__ == "__main__":

@@ -113,16 +113,18 @@ class WebGPUBackend(KernelBackend):
 
     def _compile(self, kernel: Kernel, windows: dict, window_bytes: int) -> CompiledKernel:
         """The shader(s) of `kernel` with each binding bound as `windows[name]` windows (default 1)."""
-        shader = kernels.render_kernel(kernel, self.runtime.limits, windows, window_bytes)
+        rt = self.runtime
+        shader = kernels.render_kernel(kernel, rt.limits, windows, window_bytes, rt.matmul_tiles)
         ins = tuple(windows.get(f"in{i}", 1) for i in range(len(kernel.in_dtypes)))
         out, scratch = windows.get("out", 1), windows.get("scratch", 1)
         code = f"// {shader.strategy}, grid {shader.grid}\n{shader.code}"
         final = None
         if shader.final is not None:
             code += f"\n// {shader.final.strategy}, grid {shader.final.grid}\n{shader.final.code}"
-            final = (self.runtime.pipeline(shader.final.code, (*ins, scratch, out)), shader.final.grid)
+            final = (rt.pipeline(shader.final.code, (*ins, scratch, out)), shader.final.grid)
         debug.show_code(self.name, kernel, code)
-        pipeline = self.runtime.pipeline(shader.code, (*ins, scratch if final else out))
+        trusted = rt.trusted_matmul and shader.strategy.startswith("matmul")
+        pipeline = rt.pipeline(shader.code, (*ins, scratch if final else out), trusted)
         return CompiledKernel(pipeline, shader.grid, shader.strategy, kernel.name, final, shader.scratch, kernel)
 
     def _windowed(self, exe: CompiledKernel, ins: Sequence[GpuBuffer], out: GpuBuffer, scratch=None) -> CompiledKernel:

@@ -33,15 +33,17 @@ class Shader:
     scratch: int = 0  # bytes of the buffer the first pass writes and the final pass reads
 
 
-def render_kernel(kernel: Kernel, limits: dict, windows: dict | None = None, window_bytes: int = 0) -> Shader:
+def render_kernel(kernel: Kernel, limits: dict, windows: dict | None = None, window_bytes: int = 0,
+                  tiles: tuple | None = None) -> Shader:  # fmt: skip
     """Pick a strategy for `kernel` and render it. `windows` maps a binding ("in0", .., "out", "scratch":
-    a split reduction's partials) to the number of windows of `window_bytes` it is bound as (default 1)."""
+    a split reduction's partials) to the number of windows of `window_bytes` it is bound as (default 1);
+    `tiles` are the matmul tiles to try, in order (default `TILES`)."""
     max_groups = limits.get("max-compute-workgroups-per-dimension", 65535)
     layout = _Windows(windows or {}, window_bytes)
     red = kernel.reduce
     if red is None:
         return _elementwise(kernel, max_groups, layout)
-    tile = _matmul_tile(kernel, limits)
+    tile = _matmul_tile(kernel, limits, tiles)
     if tile is not None:
         return (_matmul if tile.vec else _matmul_scalar)(kernel, tile, max_groups, layout)
     few_or_contiguous = kernel.size < FEW_OUTPUTS or _contiguous_in(kernel.body, f"r{len(red.shape) - 1}")
@@ -425,9 +427,25 @@ class Tile:
         return (2 if self.double else 1) * (self.bm + self.bn + 2 * _PAD) * self.bk * itemsize
 
 
-# (BM, BN, BK, TM, TN), first that fits wins; order from `python bench/bench_webgpu.py` on an H100:
-# 128x64/8x4 15.0 TFLOP/s, 64x64x16/4x4 13.6, 128x128/8x8 12.3 (docs/backend-webgpu.md)
+# (BM, BN, BK, TM, TN, flags...), the first that fits wins; flags: "scalar" (the scalar-tile kernel),
+# "single" (one tile buffer). `python bench/bench_webgpu.py` sweeps them (docs/backend-webgpu.md).
 TILES = ((128, 128, 8, 8, 8), (128, 64, 8, 8, 4), (64, 64, 8, 4, 4), (32, 32, 8, 4, 4))
+# Per adapter (a substring of its name, lower case): (tiles, trusted), trusted meaning the matmul shaders are
+# compiled without naga's bounds checks (every index they compute is tested by the kernel itself).
+# Measured on an H100 at 4096^3 f32: 128x128x16 single-buffered 33.8 TFLOP/s, 37.0 trusted.
+TUNED = {"nvidia": (((128, 128, 16, 8, 8, "single"), *TILES[1:]), True)}
+TILES_ENV = "JAXNC_WEBGPU_MATMUL_TILES"  # e.g. "128,128,16,8,8,single;64,64,8,4,4" overrides the table
+
+
+def tuning(adapter_name: str, environ: dict) -> tuple[tuple, bool]:
+    """The matmul tiles and whether matmul shaders skip bounds checks, for this adapter."""
+    if environ.get(TILES_ENV):
+        tiles = tuple(tuple(int(v) if v.isdigit() else v for v in t.split(",")) for t in environ[TILES_ENV].split(";"))
+        return tiles, False
+    for name, tuned in TUNED.items():
+        if name in adapter_name.lower():
+            return tuned
+    return TILES, False
 
 
 def _matmul_tile(kernel: Kernel, limits: dict, tiles=None) -> Tile | None:

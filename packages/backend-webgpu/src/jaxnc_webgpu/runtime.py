@@ -16,6 +16,7 @@ import time
 import numpy as np
 import wgpu
 
+from jaxnc_webgpu import kernels
 from jaxnc_webgpu.adapters import Adapter
 
 BU = wgpu.BufferUsage
@@ -79,6 +80,7 @@ class Runtime:
             max_binding_size = int(os.environ[BINDING_ENV])
         # NB: the device keeps the adapter's limit; a lower value here only makes kernels split sooner
         self.binding_size = min(max_binding_size or 1 << 62, self.limits["max-storage-buffer-binding-size"])
+        self.matmul_tiles, self.trusted_matmul = kernels.tuning(adapter.name, os.environ)  # chosen once
         self._device = None
         self._lock = threading.RLock()
         self._pool: dict[int, list[GpuBuffer]] = collections.defaultdict(list)
@@ -230,15 +232,17 @@ class Runtime:
             self.release(probe)
 
     # --- pipelines ------------------------------------------------------------------------------
-    def pipeline(self, code: str, counts: tuple[int, ...]):
+    def pipeline(self, code: str, counts: tuple[int, ...], trusted: bool = False):
         """(pipeline, counts) for WGSL `code` reading buffers 0..n-2 and writing buffer n-1; buffer i is
-        bound as `counts[i]` consecutive bindings (windows, see `windows`)."""
+        bound as `counts[i]` consecutive bindings (windows, see `windows`). `trusted`: without naga's
+        bounds checks (the shader keeps its own indices in range)."""
         hit = self._pipelines.get(code)
         if hit is not None:
             return hit
         with self._lock:
             _, pl = self._layout(counts)
-            make = _trusted_module if os.environ.get(TRUSTED_ENV, "") not in ("", "0") else None
+            trusted = trusted or os.environ.get(TRUSTED_ENV, "") not in ("", "0")
+            make = _trusted_module if trusted else None
             module = self._compile("compile a WGSL module", make or self.device.create_shader_module, code,
                                    **({"device": self.device} if make else {}), code=code)  # fmt: skip
             pipe = self._compile("create a compute pipeline", self.device.create_compute_pipeline, code,
