@@ -12,7 +12,7 @@ from jaxnc._src.backends.base import Device
 from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.backend import KernelBackend, KernelBuffer
 from jaxnc._src.lowering.kernel import REDUCE_OPS, Kernel
-from jaxnc_webgpu import adapters, kernels, wgsl
+from jaxnc_webgpu import adapters, kernels, routines, wgsl
 from jaxnc_webgpu.runtime import MAX_ELEMENTS, GpuBuffer, Runtime, WebGPUError
 
 _COMMON = frozenset("add sub mul neg max min eq ne lt le gt ge select_n convert_element_type".split())
@@ -39,6 +39,9 @@ class WebGPUBackend(KernelBackend):
 
     name = "webgpu"
     platform = "webgpu"
+    runs_procs = True  # native routines: each proc of a routine's algorithm is one shader (routines.py)
+    wide = True
+    complex_as_pairs = True  # complex arrays are stored as NumPy lays them out: (re, im) pairs
 
     def __init__(self, adapter: adapters.Adapter, index: int = 0, max_binding_size: int | None = None) -> None:
         """`max_binding_size` (or env JAXNC_WEBGPU_MAX_BINDING_SIZE) lowers the bytes one binding may
@@ -49,6 +52,7 @@ class WebGPUBackend(KernelBackend):
         self.device_kind = str(adapter)
         self.max_inputs = min(64, self.runtime.limits["max-storage-buffers-per-shader-stage"] - 1)
         self.dtypes = wgsl.dtypes_for(self.runtime.features)
+        self.procs = routines.ProcRunner(self.runtime, self.dtypes)
         self.devices = [Device(self, index)]
 
     def __repr__(self) -> str:
@@ -160,6 +164,24 @@ class WebGPUBackend(KernelBackend):
             rt.dispatch(exe.final[0], [*ins, scratch, out], exe.final[1], exe.name)
         finally:
             rt.release(scratch)
+
+    # --- native routines ------------------------------------------------------------------------
+    def compile_routine(self, routine):
+        """The routine's procs as shaders, or None (its NumPy reference on the host) where the adapter
+        cannot run them: a buffer over the binding size, too many bindings, a dtype it lacks."""
+        try:
+            exe = super().compile_routine(routine)
+        except routines.Unsupported as e:
+            if debug.level() >= 1:
+                debug.emit(f"[jaxnc webgpu] {routine.name} runs on the host: {e}")
+            return None
+        return exe if exe is None or self.procs.fits(routine, exe.program) else None
+
+    def compile_proc(self, proc) -> routines.CompiledProc:
+        return self.procs.compile(proc)
+
+    def launch_proc(self, exe: routines.CompiledProc, buffers: Sequence[GpuBuffer]) -> None:
+        self.procs.launch(exe, buffers)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:
