@@ -45,7 +45,7 @@ def render_kernel(kernel: Kernel, limits: dict, windows: dict | None = None, win
         return _elementwise(kernel, max_groups, layout)
     tile = _matmul_tile(kernel, limits, tiles)
     if tile is not None:
-        return (_matmul if tile.vec else _matmul_scalar)(kernel, tile, max_groups, layout)
+        return _matmul(kernel, tile, max_groups, layout)
     few_or_contiguous = kernel.size < FEW_OUTPUTS or _contiguous_in(kernel.body, f"r{len(red.shape) - 1}")
     if red.size >= GROUP_REDUCE_MIN and few_or_contiguous and per_word(kernel.out_dtype) == 1 and red.dtype != BOOL:
         split = _split(kernel, limits)
@@ -402,7 +402,7 @@ def _split_reduce(kernel: Kernel, split: int, max_groups: int, windows: _Windows
                   kernel.size * split * red.dtype.itemsize)  # fmt: skip
 
 
-# --- matmul: shared-memory tiles, a register block of scalar accumulators per thread ------------
+# --- matmul: vec4 tiles in workgroup memory, a register block of vec4 accumulators per thread ------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -414,7 +414,6 @@ class Tile:
     tn: int
     x: ir.Expr  # the factor indexed by (batch, m, k)
     y: ir.Expr  # the factor indexed by (batch, n, k)
-    vec: bool = True  # vec4 tiles in workgroup memory, double buffered (else the scalar kernel)
     double: bool = True  # two tile buffers, one barrier per step (needs twice the workgroup memory)
 
     @property
@@ -422,13 +421,10 @@ class Tile:
         return (self.bm // self.tm) * (self.bn // self.tn)
 
     def shared_bytes(self, itemsize: int) -> int:
-        if not self.vec:
-            return (self.bm + self.bn) * self.bk * itemsize
         return (2 if self.double else 1) * (self.bm + self.bn + 2 * _PAD) * self.bk * itemsize
 
 
-# (BM, BN, BK, TM, TN, flags...), the first that fits wins; flags: "scalar" (the scalar-tile kernel),
-# "single" (one tile buffer). `python bench/bench_webgpu.py` sweeps them (docs/backend-webgpu.md).
+# (BM, BN, BK, TM, TN, flags...), the first that fits wins; flag "single": one tile buffer. `python bench/bench_webgpu.py` sweeps them (docs/backend-webgpu.md).
 TILES = ((128, 128, 8, 8, 8), (128, 64, 8, 8, 4), (64, 64, 8, 4, 4), (32, 32, 8, 4, 4))
 # Per adapter (a substring of its name, lower case): (tiles, trusted), trusted meaning the matmul shaders are
 # compiled without naga's bounds checks (every index they compute is tested by the kernel itself).
@@ -467,9 +463,10 @@ def _matmul_tile(kernel: Kernel, limits: dict, tiles=None) -> Tile | None:
         return None
     for bm, bn, bk, tm, tn, *flags in TILES if tiles is None else tiles:
         if min(m, n) >= min(bm, bn) or bm == 32:
-            vec = tm % 4 == 0 and tn % 4 == 0 and "scalar" not in flags
-            for double in (True, False) if vec and "single" not in flags else (False,):
-                tile = Tile(bm, bn, bk, tm, tn, x, y, vec, double)
+            if tm % 4 or tn % 4:
+                raise ValueError(f"matmul tile {(bm, bn, bk, tm, tn)}: TM and TN must be multiples of 4")
+            for double in (False,) if "single" in flags else (True, False):
+                tile = Tile(bm, bn, bk, tm, tn, x, y, double)
                 if tile.shared_bytes(red.dtype.itemsize) <= limits.get("max-compute-workgroup-storage-size", 16384):
                     return tile
     return None
@@ -482,86 +479,6 @@ def _contiguous_in(expr: ir.Expr, var: str) -> bool:
             aff = ir.affine(n.args[0], var)
             return aff is not None and aff[0] == 1
     return False
-
-
-def _matmul_scalar(kernel: Kernel, tile: Tile, max_groups: int, windows: _Windows) -> Shader:
-    m_ = _Module(kernel, windows)
-    red = kernel.reduce
-    nd = len(kernel.shape)
-    batch_shape = kernel.shape[:-2]
-    M, N = kernel.shape[-2:]
-    K = red.size
-    nbatch = math.prod(batch_shape)
-    acc_t = reg(red.dtype)
-    zero = literal(0, red.dtype)
-    gx, gy = -(-N // tile.bn), -(-M // tile.bm)
-    if gx > max_groups or gy * nbatch > max_groups:
-        raise ValueError(f"matmul grid {gx}x{gy * nbatch} exceeds {max_groups} workgroups per dimension")
-    nthreads = tile.threads
-    bvars = {f"i{d}": f"i{d}" for d in range(nd - 2)}
-
-    def tile_load(factor: ir.Expr, rows: int, var: str, dst: str) -> list[str]:
-        along_k = _contiguous_in(factor, "r0")
-        per_thread = rows * tile.bk // nthreads
-        out = [f"for (var q: i32 = 0; q < {per_thread}; q++) {{",
-               f"    let e = tid + q * {nthreads};"]  # fmt: skip
-        if along_k:
-            out += [f"    let kk = e % {tile.bk};", f"    let rr = e / {tile.bk};"]
-        else:
-            out += [f"    let rr = e % {rows};", f"    let kk = e / {rows};"]
-        extent = M if var == f"i{nd - 2}" else N
-        base = "m0" if var == f"i{nd - 2}" else "n0"
-        inner: list[str] = [f"let {var} = {base} + rr;", "let r0 = k0 + kk;"]
-        r = m_.renderer({**bvars, var: var, "r0": "r0"})
-        (v,) = r.render([factor], inner)
-        out += [f"    var v: {acc_t} = {zero};",
-                f"    if ({base} + rr < {extent} && k0 + kk < {K}) {{",
-                _indent(inner, 2), f"        v = {v};", "    }",
-                f"    {dst}[kk * {rows} + rr] = v;", "}"]  # fmt: skip
-        return out
-
-    fma = "fma({a}, {b}, {c})" if red.dtype.kind == "f" else "({c} + {a} * {b})"
-    compute: list[str] = []
-    for kk in range(tile.bk):  # fully unrolled: accumulators stay scalar registers
-        step = [f"let a{i} = As[{kk * tile.bm} + tm * {tile.tm} + {i}];" for i in range(tile.tm)]
-        step += [f"let b{j} = Bs[{kk * tile.bn} + tn * {tile.tn} + {j}];" for j in range(tile.tn)]
-        step += [f"c{i}_{j} = {fma.format(a=f'a{i}', b=f'b{j}', c=f'c{i}_{j}')};"
-                 for i in range(tile.tm) for j in range(tile.tn)]  # fmt: skip
-        compute += ["{", _indent(step), "}"]
-    decl = [f"var c{i}_{j}: {acc_t} = {zero};" for i in range(tile.tm) for j in range(tile.tn)]
-    store: list[str] = []
-    for i in range(tile.tm):
-        for j in range(tile.tn):
-            blk = [f"let i{nd - 2} = m0 + tm * {tile.tm} + {i};", f"let i{nd - 1} = n0 + tn * {tile.tn} + {j};"]
-            e = m_.renderer({**_ivars(kernel.shape), "acc": f"c{i}_{j}"})
-            (value,) = e.render([red.epilogue], blk)
-            flat = f"(b * {M * N} + i{nd - 2} * {N} + i{nd - 1})"
-            store += [f"if (m0 + tm * {tile.tm} + {i} < {M} && n0 + tn * {tile.tn} + {j} < {N}) {{",
-                      _indent([*blk, m_.put(flat, value)]), "}"]  # fmt: skip
-    batch = _unravel(batch_shape, "b", "i") if batch_shape else []
-    code = f"""var<workgroup> As: array<{acc_t}, {tile.bm * tile.bk}>;
-var<workgroup> Bs: array<{acc_t}, {tile.bn * tile.bk}>;
-@compute @workgroup_size({nthreads})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {{
-    let tid = i32(lidx);
-    let b = i32(wid.y) / {gy};
-    let m0 = (i32(wid.y) % {gy}) * {tile.bm};
-    let n0 = i32(wid.x) * {tile.bn};
-    let tm = tid / {tile.bn // tile.tn};
-    let tn = tid % {tile.bn // tile.tn};
-{_indent(batch)}
-{_indent(decl)}
-    for (var k0: i32 = 0; k0 < {K}; k0 += {tile.bk}) {{
-{_indent(tile_load(tile.x, tile.bm, f"i{nd - 2}", "As"), 2)}
-{_indent(tile_load(tile.y, tile.bn, f"i{nd - 1}", "Bs"), 2)}
-        workgroupBarrier();
-{_indent(compute, 2)}
-        workgroupBarrier();
-    }}
-{_indent(store)}
-}}"""
-    return Shader(m_.source(code), (gx, gy * nbatch, 1), f"matmul-{tile.bm}x{tile.bn}x{tile.bk}/{tile.tm}x{tile.tn}")
-
 
 
 _PAD = 4  # scalars after each k-row of a tile in workgroup memory: transposed stores hit distinct banks
