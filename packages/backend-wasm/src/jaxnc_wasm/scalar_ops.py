@@ -634,9 +634,29 @@ def store(g, dt: np.dtype) -> None:
 
 
 def round_half(g, dt: np.dtype) -> None:
-    """The float32 on the stack rounded to the nearest `dt` value (ties to even), still a float32."""
-    to_bits(g, dt)
-    from_bits(g, dt)
+    """The float32 on the stack rounded to the nearest `dt` value (ties to even), still a float32.
+
+    Cheaper than `to_bits` + `from_bits`: the mantissa is rounded in place (b + half-ulp - 1 + lsb, then
+    the low bits cleared; a carry moves into the exponent correctly). NaN stays the input (its bits are
+    fixed by the store); float16 also needs overflow to inf and the fixed 2**-24 quantum of subnormals."""
+    g.f.op("i32.reinterpret_f32")
+    b = g.spill(None, np.dtype(np.int32))
+    b_ = ("get", b)
+    drop = 16 if dt == BF16 else 13
+    _i32(
+        g, b_, (1 << (drop - 1)) - 1, "i32.add", b_, drop, "i32.shr_u", 1, "i32.and", "i32.add", -(1 << drop), "i32.and"
+    )
+    if dt == F16:
+        n = g.spill(None, np.dtype(np.int32))
+        _i32(g, ("get", n), b_, -(1 << 31), "i32.and", 0x7F800000, "i32.or")  # |rounded| > 65504: inf
+        _i32(g, ("get", n), 0x7FFFFFFF, "i32.and", 0x477FE000, "i32.le_u", "select")
+        _i32(g, b_, "f32.reinterpret_i32", "f32.abs")  # |x| < 2**-14: (|x| + 0.5) - 0.5 rounds to 2**-24 steps
+        g.f.op("f32.const", struct.pack("<f", 0.5))
+        g.f.op("f32.add")
+        g.f.op("f32.const", struct.pack("<f", 0.5))
+        _i32(g, "f32.sub", "i32.reinterpret_f32", b_, -(1 << 31), "i32.and", "i32.or")
+        _i32(g, b_, 0x7FFFFFFF, "i32.and", 0x38800000, "i32.ge_u", "select")
+    _i32(g, b_, b_, 0x7FFFFFFF, "i32.and", 0x7F800000, "i32.le_u", "select", "f32.reinterpret_i32")
 
 
 def _i32(g, *ops) -> None:
