@@ -82,6 +82,14 @@ class Example:
     kinds: str = "fiub"  # dtype kinds the call takes
 
 
+def _scatter(name: str, update: Callable, shape: tuple, idx: list, vals: Callable) -> Example:
+    """x.at[idx] updated with values: repeated indices combine (set: the last one wins)."""
+    upd_shape = (len(idx), *shape[1:])
+    return Example(name, lambda x, i, v: update(x.at[i], v),
+                   lambda r, d: [vals(r, shape, d), np.array(idx, np.int32), vals(r, upd_shape, d)],
+                   "fiub" if name == "scatter" else "fiu")  # fmt: skip
+
+
 EXAMPLES = [
     Example("cumsum", lambda x: lax.cumsum(x, axis=1), lambda r, d: [_values(r, (3, 5, 2), d)]),
     Example("cumsum_rev", lambda x: lax.cumsum(x, axis=0, reverse=True), lambda r, d: [_values(r, (4, 3), d)]),
@@ -98,35 +106,16 @@ EXAMPLES = [
         lambda r, d: [_values(r, (5, 2), d), r.standard_normal((5, 2)).astype(np.float32)],
     ),  # fmt: skip
     Example("top_k", lambda x: lax.top_k(x, 3), lambda r, d: [_values(r, (2, 8), d)], "fiu"),
-    Example(
-        "scatter_add",
-        lambda x, i, v: x.at[i].add(v),
-        lambda r, d: [_values(r, (6,), d), np.array([0, 2, 2, 5], np.int32), _values(r, (4,), d)],
-        "fiu",
-    ),  # fmt: skip
-    Example(
-        "scatter",
-        lambda x, i, v: x.at[i].set(v),
-        lambda r, d: [_values(r, (6, 2), d), np.array([4, 1], np.int32), _values(r, (2, 2), d)],
-    ),  # fmt: skip
-    Example(
-        "scatter_max",
-        lambda x, i, v: x.at[i].max(v),
-        lambda r, d: [_values(r, (6,), d), np.array([1, 1, 3], np.int32), _values(r, (3,), d)],
-        "fiu",
-    ),  # fmt: skip
-    Example(
-        "scatter_min",
-        lambda x, i, v: x.at[i].min(v),
-        lambda r, d: [_values(r, (6,), d), np.array([5, 0, 5], np.int32), _values(r, (3,), d)],
-        "fiu",
-    ),  # fmt: skip
-    Example(
-        "scatter_mul",
-        lambda x, i, v: x.at[i].multiply(v),
-        lambda r, d: [_small(r, (6,), d), np.array([2, 2, 4], np.int32), _small(r, (3,), d)],
-        "fiu",
-    ),  # fmt: skip
+    *(
+        _scatter(name, update, shape, idx, vals)
+        for name, update, shape, idx, vals in [
+            ("scatter_add", lambda at, v: at.add(v), (6,), [0, 2, 2, 5], _values),
+            ("scatter", lambda at, v: at.set(v), (6, 2), [4, 1], _values),
+            ("scatter_max", lambda at, v: at.max(v), (6,), [1, 1, 3], _values),
+            ("scatter_min", lambda at, v: at.min(v), (6,), [5, 0, 5], _values),
+            ("scatter_mul", lambda at, v: at.multiply(v), (6,), [2, 2, 4], _small),
+        ]
+    ),
     Example("gather", lambda x, i: x[i], lambda r, d: [_values(r, (5, 3), d), np.array([4, 0, 2, 2], np.int32)]),
     Example("cholesky", lambda a: lax.linalg.cholesky(a), lambda r, d: [_spd(r, 4, d)], "f"),
     Example(
@@ -239,18 +228,20 @@ def test_native_routine_matches_cpu(name, monkeypatch):
 # --- procs the registry does not have yet ----------------------------------------------------------
 
 
-def _collatz() -> proc.Proc:
-    """Steps until n reaches 1, per element: a while loop around an if/else."""
-    b = ProcBuilder("collatz", (7,), [I32, I32])
-    n = b.let("n", b.load(0, b.grid(0)))
+def _gcd_steps() -> proc.Proc:
+    """gcd(a, b) by subtraction and the number of steps, per element: a while loop around an if/else."""
+    b = ProcBuilder("gcd", (8,), [I32, I32, I32, I32])
+    x = b.let("x", b.load(0, b.grid(0)))
+    y = b.let("y", b.load(1, b.grid(0)))
     steps = b.let("steps", 0)
-    with b.while_(ir.apply("gt", n, ir.iconst(1))):
-        with b.if_(ir.apply("eq", ir.rem(n, ir.iconst(2)), ir.iconst(0))):
-            b.set("n", ir.div(n, ir.iconst(2)))
+    with b.while_(ir.apply("ne", x, y)):
+        with b.if_(ir.apply("gt", x, y)):
+            b.set("x", ir.apply("sub", x, y))
         with b.else_():
-            b.set("n", ir.add(ir.mul(n, ir.iconst(3)), ir.iconst(1)))
+            b.set("y", ir.apply("sub", y, x))
         b.set("steps", ir.add(steps, ir.iconst(1)))
-    b.store(1, b.grid(0), steps)
+    b.store(2, b.grid(0), x)
+    b.store(3, b.grid(0), steps)
     return b.build()
 
 
@@ -275,12 +266,14 @@ def run_on_gpu(program: RoutineProgram, ins: list[np.ndarray], out_avals, runner
 
 
 def test_while_and_if_else():
-    program = RoutineProgram((_collatz(),), 1, 1)
-    x = np.array([1, 6, 7, 27, 2, 97, 871], np.int32)
-    avals = [ShapedArray((7,), I32)]
-    (got,) = run_on_gpu(program, [x], avals)
-    np.testing.assert_array_equal(got, run_program(program, [x], avals)[0])
-    np.testing.assert_array_equal(got[:4], [0, 8, 16, 111])
+    program = RoutineProgram((_gcd_steps(),), 2, 2)
+    a = np.array([1, 12, 7, 100, 48, 17, 1071, 5], np.int32)
+    c = np.array([1, 18, 7, 75, 36, 5, 462, 125], np.int32)
+    avals = [ShapedArray((8,), I32)] * 2
+    got = run_on_gpu(program, [a, c], avals)
+    np.testing.assert_array_equal(got[0], np.gcd(a, c))
+    for g, w in zip(got, run_program(program, [a, c], avals), strict=True):
+        np.testing.assert_array_equal(g, w)
     code = backend().procs.compile(program.procs[0]).shader.code
     assert "loop {" in code and "} else {" in code and "var<storage, read> b0" in code
 
@@ -390,7 +383,7 @@ def test_routines_run_natively_in_one_submit():
 
 def test_compiled_procs_are_cached_by_structure():
     gpu = backend()
-    a, b = _collatz(), _collatz()
+    a, b = _gcd_steps(), _gcd_steps()
     assert a is not b and gpu.procs.compile(a) is gpu.procs.compile(b)
 
 
