@@ -51,16 +51,6 @@ class CompiledLoop:
     functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
 
 
-@dataclasses.dataclass
-class CompiledProc:
-    module: wasmtime.Module
-    nparams: int
-    points: int  # grid points, split over threads
-    work: int
-    name: str
-    functions: dict = dataclasses.field(default_factory=dict)  # thread id -> FastFunc
-
-
 def default_threads() -> int:
     env = os.environ.get("JAXNC_WASM_THREADS")
     if env:
@@ -180,7 +170,8 @@ class WasmBackend(KernelBackend):
         note_loop_path(exe.kind, "native", self.name)
 
     # --- native routines ----------------------------------------------------------------------------
-    def compile_proc(self, proc: Proc) -> CompiledProc:
+    def compile_proc(self, proc: Proc) -> CompiledKernel:
+        """A proc as a kernel whose rows are its flattened grid points: `launch` splits big ones over threads."""
         cache, key = self._kernels, ("proc", proc.grid, proc.buffers, proc.body)  # the kernel LRU
         exe = cache.get(key)
         if exe is not None:
@@ -190,21 +181,14 @@ class WasmBackend(KernelBackend):
         if text is not None:
             debug.show_code(self.name, proc, text)
         module = self.runtime.compile(wasm)
-        exe = cache[key] = CompiledProc(module, len(proc.buffers) + 2, proc.size, routines.work(proc), proc.name)
+        exe = cache[key] = CompiledKernel(module, len(proc.buffers) + 2, proc.size, 1, routines.work(proc), "proc",
+                                          proc.name)  # fmt: skip
         if len(cache) > self.kernel_cache_size:
             cache.popitem(last=False)
         return exe
 
-    def launch_proc(self, exe: CompiledProc, buffers: Sequence[int]) -> None:
-        if self.pool is not None and exe.work >= PARALLEL_MIN_WORK and exe.points > 1:
-            calls = [(*buffers, lo, hi) for lo, hi in _chunks(exe.points, self.threads, 1)]
-            if len(calls) > 1:
-                self.pool.run(exe, calls)
-                return
-        fn = exe.functions.get(threading.get_ident())
-        if fn is None:
-            fn = exe.functions[threading.get_ident()] = self.runtime.function(exe.module, "kernel", exe.nparams)
-        fn(*buffers, 0, exe.points)
+    def launch_proc(self, exe: CompiledKernel, buffers: Sequence[int]) -> None:
+        self.launch(exe, buffers[:-1], buffers[-1])  # the same arguments: addresses, then lo and hi
 
     def memory_stats(self) -> dict:
         return {"in_use": self.allocator.in_use, "top": self.allocator.top, "linear_memory": self.runtime.nbytes}

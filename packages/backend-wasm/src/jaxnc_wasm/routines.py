@@ -19,6 +19,7 @@ import numpy as np
 from jaxnc._src.lowering import ir
 from jaxnc._src.lowering.proc import Assign, For, If, Proc, Store, While
 from jaxnc_wasm import scalar_ops as S
+from jaxnc_wasm.codegen import KernelCodegen
 from jaxnc_wasm.encoder import I32, Function, Module
 
 BOOL = np.dtype(np.bool_)
@@ -38,13 +39,9 @@ class ProcCodegen:
         self.memo: dict[ir.Expr, int] = {}
         self.uses: dict[ir.Expr, int] = {}
 
-    # --- what scalar_ops' rules call ----------------------------------------------------------
-    def spill(self, push, dt) -> int:
-        loc = self.f.local(S.wtype(dt))
-        if push is not None:
-            push()
-        self.f.op("local.set", loc)
-        return loc
+    # NB: these use only `self.f`
+    for_loop = KernelCodegen.for_loop
+    spill = KernelCodegen.spill  # what scalar_ops' rules call for a temporary
 
     # --- expressions ----------------------------------------------------------------------------
     def begin(self, *roots: ir.Expr) -> None:
@@ -122,26 +119,15 @@ class ProcCodegen:
             # NB: a hidden counter, so that an assignment to the loop's local does not change the trips
             counter, stop = f.local(I32), f.local(I32)
             self.begin(s.start, s.stop)
-            self.value(s.start)
-            f.op("local.set", counter)
             self.value(s.stop)
             f.op("local.set", stop)
-            f.op("block")
-            f.op("loop")
-            f.op("local.get", counter)
-            f.op("local.get", stop)
-            f.op("i32.ge_s")
-            f.op("br_if", 1)
-            f.op("local.get", counter)
-            f.op("local.set", self.locals[s.name])
-            self.body(s.body)
-            f.op("local.get", counter)
-            f.op("i32.const", 1)
-            f.op("i32.add")
-            f.op("local.set", counter)
-            f.op("br", 0)
-            f.op("end")
-            f.op("end")
+
+            def body():
+                f.op("local.get", counter)
+                f.op("local.set", self.locals[s.name])
+                self.body(s.body)
+
+            self.for_loop(counter, lambda: self.value(s.start), lambda: f.op("local.get", stop), 1, body)
         elif isinstance(s, While):
             f.op("block")
             f.op("loop")
@@ -167,8 +153,6 @@ class ProcCodegen:
         the grid indices count like an odometer (no division per point)."""
         f, grid = self.f, self.proc.grid
         p = f.local(I32)
-        f.op("local.get", self.lo)
-        f.op("local.set", p)
         if grid:
             rest = f.local(I32)
             f.op("local.get", self.lo)
@@ -181,21 +165,12 @@ class ProcCodegen:
                     f.op("local.set", self.grid[d] if op == "i32.rem_u" else rest)
             f.op("local.get", rest)
             f.op("local.set", self.grid[0])
-        f.op("block")
-        f.op("loop")
-        f.op("local.get", p)
-        f.op("local.get", self.hi)
-        f.op("i32.ge_s")
-        f.op("br_if", 1)
-        self.body(self.proc.body)
-        f.op("local.get", p)
-        f.op("i32.const", 1)
-        f.op("i32.add")
-        f.op("local.set", p)
-        self._advance(len(grid) - 1)
-        f.op("br", 0)
-        f.op("end")
-        f.op("end")
+
+        def point():
+            self.body(self.proc.body)
+            self._advance(len(grid) - 1)
+
+        self.for_loop(p, lambda: f.op("local.get", self.lo), lambda: f.op("local.get", self.hi), 1, point)
         return f
 
     def _advance(self, d: int) -> None:
