@@ -8,11 +8,11 @@ every conformance row whose program calls that routine, in every dtype its build
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 
 import numpy as np
 import pytest
+from test_kernels import x64  # noqa: F401 - the fixture
 
 import jaxnc
 import jaxnc.lax as lax
@@ -88,16 +88,6 @@ EXAMPLES = _lax_examples()
 CONFORMANCE_ROWS = 3  # conformance rows per routine beyond EXAMPLES (they repeat the same calls: keep the test fast)
 
 
-@contextlib.contextmanager
-def _x64():
-    old = jaxnc.config.jax_enable_x64
-    jaxnc.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jaxnc.config.update("jax_enable_x64", old)
-
-
 def _wasm() -> WasmBackend:
     return jaxnc.devices("wasm")[0].backend
 
@@ -114,27 +104,27 @@ def _program_routines(backend, case: OpCase, dtype) -> list | None:
 @functools.cache
 def _plan() -> dict[str, list[tuple[OpCase, np.dtype]]]:
     """routine name -> the (example, dtype) pairs whose program runs it natively on wasm; a pair whose
-    native routines are all the same calls (avals, params) as an earlier dtype's of that example is left out."""
+    native routines are all the same calls (avals, params) as an earlier dtype's of that example is left
+    out. Called with x64 on, so that float64 and int64 arguments keep their dtypes."""
     backend, plan = _wasm(), collections.defaultdict(list)
     rows, native = collections.Counter(), {}
-    with _x64():
-        for case in EXAMPLES + list(OP_CASES):
-            names = {r.name for r in _program_routines(backend, case, case.dtypes[0]) or ()} & set(proc.BUILDERS)
-            dts = DTYPES
-            if case not in EXAMPLES:  # a conformance row: a few per routine, in the dtypes it declares
-                names = {n for n in names if rows[n] < CONFORMANCE_ROWS}
-                rows.update(names)
-                dts = [np.dtype(d) for d in case.dtypes]
-            seen = set()
-            for dtype in dts if names else ():
-                calls = {str(r): r for r in _program_routines(backend, case, dtype) or () if r.name in names}
-                for sig, r in calls.items():
-                    if sig not in native:
-                        native[sig] = proc.build_native(r, backend) is not None
-                new = {calls[sig].name for sig in calls if native[sig] and sig not in seen}
-                seen.update(calls)
-                for name in new:
-                    plan[name].append((case, dtype))
+    for case in EXAMPLES + list(OP_CASES):
+        names = {r.name for r in _program_routines(backend, case, case.dtypes[0]) or ()} & set(proc.BUILDERS)
+        dts = DTYPES
+        if case not in EXAMPLES:  # a conformance row: a few per routine, in the dtypes it declares
+            names = {n for n in names if rows[n] < CONFORMANCE_ROWS}
+            rows.update(names)
+            dts = [np.dtype(d) for d in case.dtypes]
+        seen = set()
+        for dtype in dts if names else ():
+            calls = {str(r): r for r in _program_routines(backend, case, dtype) or () if r.name in names}
+            for sig, r in calls.items():
+                if sig not in native:
+                    native[sig] = proc.build_native(r, backend) is not None
+            new = {calls[sig].name for sig in calls if native[sig] and sig not in seen}
+            seen.update(calls)
+            for name in new:
+                plan[name].append((case, dtype))
     return plan
 
 
@@ -149,6 +139,7 @@ def _tolerance(case: OpCase, dtype: np.dtype) -> dict:
     return dict(rtol=max(case.rtol, 1e-6), atol=case.atol)
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("name", sorted(proc.BUILDERS))
 def test_native_algorithm(name, monkeypatch):
     """Every example calling routine `name`, in every dtype its builder accepts: wasm (native) == cpu."""
@@ -159,20 +150,19 @@ def test_native_algorithm(name, monkeypatch):
     launch_proc = backend.launch_proc
     monkeypatch.setattr(backend, "launch_proc", lambda exe, bufs: (launches.append(exe.name), launch_proc(exe, bufs)))
     failures = []
-    with _x64():
-        for case, dtype in runs:
-            args = make_args(case, dtype, seed=3)
-            launches.clear()
-            try:
-                got = jaxnc.jit(case.fn)(*[jaxnc.device_put(a, jaxnc.devices("wasm")[0]) for a in args])
-                want = jaxnc.jit(case.fn)(*[jaxnc.device_put(a, jaxnc.devices("cpu")[0]) for a in args])
-                assert launches, "no proc was launched"
-                for g, w in zip(jaxnc.tree_util.tree_leaves(got), jaxnc.tree_util.tree_leaves(want), strict=True):
-                    g, w = np.asarray(g), np.asarray(w)
-                    assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, g.shape, w.dtype, w.shape)
-                    np.testing.assert_allclose(g, w, **_tolerance(case, g.dtype))
-            except Exception as e:  # noqa: BLE001 - collected, reported together below
-                failures.append(f"{case.name}[{dtype.name}]: {type(e).__name__}: {str(e)[:600]}")
+    for case, dtype in runs:
+        args = make_args(case, dtype, seed=3)
+        launches.clear()
+        try:
+            got = jaxnc.jit(case.fn)(*[jaxnc.device_put(a, jaxnc.devices("wasm")[0]) for a in args])
+            want = jaxnc.jit(case.fn)(*[jaxnc.device_put(a, jaxnc.devices("cpu")[0]) for a in args])
+            assert launches, "no proc was launched"
+            for g, w in zip(jaxnc.tree_util.tree_leaves(got), jaxnc.tree_util.tree_leaves(want), strict=True):
+                g, w = np.asarray(g), np.asarray(w)
+                assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, g.shape, w.dtype, w.shape)
+                np.testing.assert_allclose(g, w, **_tolerance(case, g.dtype))
+        except Exception as e:  # noqa: BLE001 - collected, reported together below
+            failures.append(f"{case.name}[{dtype.name}]: {type(e).__name__}: {str(e)[:600]}")
     assert not failures, "\n".join(failures)
 
 
@@ -213,19 +203,25 @@ def _check(p: proc.Proc, ins: list[np.ndarray], out_avals, backend=None) -> list
 
 
 def test_collatz_while_if_else():
-    n = np.array([1, 6, 7, 27, 97, 2, 871, 3], np.int32)
-    b = ProcBuilder("collatz", (n.size,), [I32, I32])
-    x = b.let("n", b.load(0, b.grid(0)))
-    steps = b.let("steps", 0)
-    with b.while_(ir.apply("gt", x, ir.iconst(1))):
-        with b.if_(ir.apply("eq", ir.rem(x, ir.iconst(2)), ir.iconst(0))):
-            b.set("n", ir.div(x, ir.iconst(2)))
+    """Per element, in int64 (peaks pass 2**31): the Collatz steps to 1 and the peak on the way."""
+    start = np.array([1, 6, 27, 97, 871, 77031, 8400511, 2], np.int64)
+    one, two = ir.const(1, I64), ir.const(2, I64)
+    b = ProcBuilder("collatz_peak", (start.size,), [I64, I32, I64])
+    i = b.grid(0)
+    x, peak, steps = b.let("x", b.load(0, i)), b.let("peak", b.load(0, i)), b.let("steps", 0)
+    with b.while_(ir.apply("ne", x, one)):
+        odd = ir.apply("eq", ir.apply("and", x, one), one)
+        with b.if_(odd):
+            b.set("x", ir.add(ir.mul(x, ir.const(3, I64)), one))
+            with b.if_(ir.apply("gt", x, peak)):
+                b.set("peak", x)
         with b.else_():
-            b.set("n", ir.add(ir.mul(x, ir.iconst(3)), ir.iconst(1)))
+            b.set("x", ir.div(x, two))
         b.set("steps", ir.add(steps, ir.iconst(1)))
-    b.store(1, b.grid(0), steps)
-    (out,) = _check(b.build(), [n], [ShapedArray(n.shape, I32)])
-    assert list(out[:4]) == [0, 8, 16, 111]
+    b.store(1, i, steps)
+    b.store(2, i, peak)
+    steps_out, peak_out = _check(b.build(), [start], [ShapedArray(start.shape, I32), ShapedArray(start.shape, I64)])
+    assert list(steps_out[:3]) == [0, 8, 111] and peak_out[2] == 9232 and peak_out[6] == 159424614880
 
 
 def test_wide_and_narrow_dtypes():
