@@ -33,6 +33,13 @@ def backend():
     return jaxnc.devices("webgpu")[0].backend
 
 
+@pytest.fixture(autouse=True)
+def _no_loop_limit(monkeypatch):
+    """The inputs here are small, so every proc stays below llvmpipe's loop limit (see routines.LOOP_LIMITS):
+    run them natively even where the backend would keep the host reference for unknown trip counts."""
+    monkeypatch.setattr(backend().procs, "loop_limit", None)
+
+
 @contextlib.contextmanager
 def x64(on: bool):
     old = jaxnc.config.jax_enable_x64
@@ -399,6 +406,31 @@ def test_falls_back_when_the_adapter_lacks_a_dtype_or_binding_size(monkeypatch):
         (routine,) = lower(F64).routines()
     monkeypatch.setattr(gpu, "dtypes", gpu.dtypes - {F64})
     assert gpu.compile_routine(routine) is None
+
+
+def test_procs_that_may_outrun_a_driver_loop_limit_keep_the_host_reference(monkeypatch):
+    from jaxnc_webgpu.routines import Unsupported, max_trips
+
+    gpu = backend()
+    b = ProcBuilder("long", (), [I32])
+    acc = b.let("acc", 0)
+    with b.loop("a", 0, 300), b.loop("c", 0, 300):
+        b.set("acc", ir.add(acc, ir.iconst(1)))
+    b.store(0, 0, acc)
+    long = b.build()
+    assert max_trips(long.body) == 300 * 301 and max_trips(_gcd_steps().body) is None
+    if "llvmpipe" in str(gpu.adapter).lower():  # the driver's limit itself: lift LOOP_LIMITS when this fails
+        (got,) = run_on_gpu(RoutineProgram((long,), 0, 1), [], [ShapedArray((1,), I32)])
+        assert got[0] < 300 * 300
+    monkeypatch.setattr(gpu.procs, "loop_limit", 65535)
+    with pytest.raises(Unsupported, match="may run 90300 loop iterations"):
+        gpu.procs.compile(long)
+    f = jaxnc.jit(lambda x, i, v: x.at[i].add(v))  # one sequential pass over 100k updates
+    x, i, v = np.zeros(1000, np.float32), np.arange(100_000, dtype=np.int32) % 1000, np.ones(100_000, np.float32)
+    (routine,) = [r for r in _lower(gpu, f, x, i, v).routines() if r.name == "scatter_add"]
+    assert gpu.compile_routine(routine) is None
+    got = f(*[jaxnc.device_put(a, jaxnc.devices("webgpu")[0]) for a in (x, i, v)])
+    np.testing.assert_array_equal(np.asarray(got), np.full(1000, 100, np.float32))
 
 
 def test_a_written_buffer_bound_twice_is_refused_before_submit():

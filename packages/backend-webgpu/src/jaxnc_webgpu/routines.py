@@ -28,6 +28,10 @@ from jaxnc_webgpu.wgsl import BOOL, F16, Helpers, reg, storage
 
 WG = 64  # invocations per workgroup: procs often loop per point, so few points should still spread out
 CACHE_SIZE = 1024
+# NB: llvmpipe (lavapipe) ends every loop of an invocation once the invocation has run 65535 loop iterations
+# in all (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS, one counter per invocation), silently: measured here, two
+# sequential loops of 40000 gave 65534. Procs that may run longer keep the host reference there.
+LOOP_LIMITS = {"llvmpipe": 65535}
 
 
 class Unsupported(Exception):
@@ -179,6 +183,43 @@ def render_proc(proc: Proc, max_groups: int = 65535) -> ProcShader:
     return ProcShader(code, grid, bindings, frozenset(used))
 
 
+def max_trips(body: tuple, ranges: dict | None = None) -> int | None:
+    """An upper bound of the loop iterations one invocation of `body` runs (None: unknown, as for While
+    or bounds that read buffers); `ranges` bounds the For counters of enclosing loops."""
+    ranges = ranges or {}
+    total = 0
+    for s in body:
+        if isinstance(s, For):
+            lo, hi = _bounds(s.start, ranges), _bounds(s.stop, ranges)
+            if lo is None or hi is None:
+                return None
+            inner = max_trips(s.body, {**ranges, s.name: (lo[0], hi[1] - 1)})
+            if inner is None:
+                return None
+            total += max(0, hi[1] - lo[0]) * (1 + inner)
+        elif isinstance(s, While):
+            return None
+        elif not isinstance(s, (Assign, Store)):
+            then, orelse = max_trips(s.then, ranges), max_trips(s.orelse, ranges)
+            if then is None or orelse is None:
+                return None
+            total += max(then, orelse)
+    return total
+
+
+def _bounds(e: ir.Expr, ranges: dict) -> tuple[int, int] | None:
+    """ir.bounds, with For counters (locals) bounded by their loops."""
+
+    def counter(n: ir.Expr, args):
+        # NB: a counter the body reassigns is outside its range there; no routine does that
+        lo_hi = ranges.get(n.arg) if n.op == "local" else None
+        if lo_hi is not None and lo_hi[0] >= 0:
+            return ir.var(f"_{n.arg}", lo_hi[1] + 1)
+        return None
+
+    return ir.bounds(ir.rewrite(e, counter))
+
+
 # --- compiling and launching ---------------------------------------------------------------------
 
 
@@ -189,6 +230,8 @@ class ProcRunner:
         self.rt = runtime
         self.dtypes = dtypes
         self.max_groups = max_groups or runtime.limits["max-compute-workgroups-per-dimension"]
+        name = str(runtime.adapter).lower()
+        self.loop_limit = next((n for k, n in LOOP_LIMITS.items() if k in name), None)
         self._device = None
         self._procs: collections.OrderedDict = collections.OrderedDict()
         self._layouts: dict[tuple[bool, ...], tuple] = {}
@@ -214,6 +257,11 @@ class ProcRunner:
         return max(sizes, default=0) <= self._binding_limit
 
     def compile(self, proc: Proc) -> CompiledProc:
+        if self.loop_limit is not None:
+            trips = max_trips(proc.body)
+            if trips is None or trips > self.loop_limit:
+                raise Unsupported(f"proc {proc.name} may run {trips or 'an unknown number of'} loop iterations per "
+                                  f"point; {self.rt.adapter} stops after {self.loop_limit}")  # fmt: skip
         dev = self._dev()
         key = (proc.grid, proc.buffers, proc.body)  # NB: statements are frozen dataclasses over interned Exprs
         hit = self._procs.get(key)
