@@ -128,6 +128,15 @@ def _plan() -> dict[str, list[tuple[OpCase, np.dtype]]]:
     return plan
 
 
+@pytest.fixture
+def launches(monkeypatch) -> list[str]:
+    """The names of the procs the wasm backend launches during the test."""
+    backend, names = _wasm(), []
+    launch_proc = backend.launch_proc
+    monkeypatch.setattr(backend, "launch_proc", lambda exe, bufs: (names.append(exe.name), launch_proc(exe, bufs)))
+    return names
+
+
 def _tolerance(case: OpCase, dtype: np.dtype) -> dict:
     if dtype.kind in "iub":
         return dict(rtol=0, atol=0)
@@ -141,14 +150,10 @@ def _tolerance(case: OpCase, dtype: np.dtype) -> dict:
 
 @pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("name", sorted(proc.BUILDERS))
-def test_native_algorithm(name, monkeypatch):
+def test_native_algorithm(name, launches):
     """Every example calling routine `name`, in every dtype its builder accepts: wasm (native) == cpu."""
     runs = _plan().get(name)
     assert runs, f"no example runs the native algorithm of {name}: add a row to EXAMPLES in {__file__}"
-    backend = _wasm()
-    launches = []
-    launch_proc = backend.launch_proc
-    monkeypatch.setattr(backend, "launch_proc", lambda exe, bufs: (launches.append(exe.name), launch_proc(exe, bufs)))
     failures = []
     for case, dtype in runs:
         args = make_args(case, dtype, seed=3)
@@ -164,6 +169,32 @@ def test_native_algorithm(name, monkeypatch):
         except Exception as e:  # noqa: BLE001 - collected, reported together below
             failures.append(f"{case.name}[{dtype.name}]: {type(e).__name__}: {str(e)[:600]}")
     assert not failures, "\n".join(failures)
+
+
+def _larger_cases():
+    rng = np.random.default_rng(4)
+    f32, i32 = np.float32, np.int32
+    return {
+        "sort": (lambda x: jnp.sort(x, axis=1), [rng.standard_normal((3, 5000)).astype(f32)]),
+        "argsort": (lambda x: jnp.argsort(x), [rng.integers(0, 50, 4000).astype(i32)]),
+        "scatter_add": (lambda x, i, v: x.at[i].add(v),
+                        [np.zeros(1000, f32), rng.integers(0, 1000, 100_000).astype(i32), rng.random(100_000).astype(f32)]),
+        "cumsum": (lambda x: lax.cumsum(x, axis=0), [rng.standard_normal((300, 1000)).astype(f32)]),  # threads split it
+        "gather": (lambda x, i: x[i], [rng.standard_normal((1000, 16)).astype(f32), rng.integers(0, 1000, 50_000).astype(i32)]),
+        "cholesky": (lambda x: lax.linalg.cholesky(x @ x.T + 64 * jnp.eye(64)), [rng.standard_normal((64, 64)).astype(f32)]),
+        "top_k": (lambda x: lax.top_k(x, 5), [rng.standard_normal((100, 1000)).astype(f32)]),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(_larger_cases()))
+def test_larger_inputs(name, launches):
+    """Sizes where loops run long, grids split over threads and indices reach 10^5: wasm (native) == cpu."""
+    fn, args = _larger_cases()[name]
+    got = jaxnc.jit(fn)(*[jaxnc.device_put(a, jaxnc.devices("wasm")[0]) for a in args])
+    want = jaxnc.jit(fn)(*[jaxnc.device_put(a, jaxnc.devices("cpu")[0]) for a in args])
+    assert launches
+    for g, w in zip(jaxnc.tree_util.tree_leaves(got), jaxnc.tree_util.tree_leaves(want), strict=True):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-4)
 
 
 def test_cumsum_runs_natively():
