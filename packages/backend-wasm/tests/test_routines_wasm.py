@@ -255,6 +255,19 @@ def test_collatz_while_if_else():
     assert list(steps_out[:3]) == [0, 8, 111] and peak_out[2] == 9232 and peak_out[6] == 159424614880
 
 
+def test_for_bounds_once_and_an_empty_grid():
+    """A For's bounds are evaluated once and assigning its local does not change the trips (as run_proc)."""
+    b = ProcBuilder("bounds", (), [I32])
+    stop, count = b.let("stop", 3), b.let("count", 0)
+    with b.loop("i", 0, stop) as i:
+        b.set("stop", ir.add(stop, ir.iconst(1)))
+        b.set("i", ir.add(i, ir.iconst(100)))
+        b.set("count", ir.add(count, ir.iconst(1)))
+    b.store(0, 0, count)
+    (out,) = _check(b.build(), [], [ShapedArray((1,), I32)])
+    assert out[0] == 3
+
+
 def test_wide_and_narrow_dtypes():
     """int64/float64/bool/uint8 loads, stores and locals; wrap-around, a guarded division, a saturating cast."""
     rng = np.random.default_rng(1)
