@@ -312,3 +312,17 @@ def test_arrays_over_the_adapters_own_binding_size():
     np.testing.assert_array_equal(np.asarray(jnp.sum(gx.reshape(-1, 1024), 1)), rows.sum(1))
     w = (np.arange(1024 * 8) % 5 - 2).astype(np.float32).reshape(1024, 8)
     np.testing.assert_array_equal(np.asarray(gx.reshape(-1, 1024) @ w), rows @ w)
+
+
+def test_float16_max_min_nan_compile_and_propagate():
+    """jx_isnan_f16 tests the bits of the value widened to f32 (naga cannot bitcast vec2<f16>)."""
+    gpu = dev()
+    if np.dtype(np.float16) not in gpu.backend.dtypes:
+        pytest.skip("adapter without shader-f16")
+    a = np.array([1.0, np.nan, -np.inf, 0.0, 65504.0, np.nan], np.float16)
+    b = np.array([np.nan, 2.0, 3.0, -0.0, np.inf, np.nan], np.float16)
+    got = jaxnc.jit(lambda x, y: (jnp.maximum(x, y), jnp.minimum(x, y), jnp.isnan(x), jnp.isinf(y)))(
+        jaxnc.device_put(a, gpu), jaxnc.device_put(b, gpu))
+    want = (np.maximum(a, b), np.minimum(a, b), np.isnan(a), np.isinf(b))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.asarray(g), w)

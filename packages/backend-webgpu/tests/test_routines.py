@@ -174,13 +174,7 @@ def _run(fn, args, device) -> list[np.ndarray]:
 
 
 # (routine, dtype) -> why it does not run natively yet; the test fails when it starts to (remove it then)
-_F16_NAN = (
-    "wgsl.bits_helpers: naga rejects bitcast<u32>(vec2<f16>) in jx_isnan_f16 ('Unable to cast'), so "
-    "f16 max/min/compare do not compile (kernels too: jnp.maximum on float16); the routine runs on the host"
-)
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    (n, "float16"): _F16_NAN for n in ("sort", "top_k", "scatter_max", "scatter_min")
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _check(gpu, name: str, ex: Example, dt, launches: list) -> bool | None:

@@ -26,7 +26,8 @@ _TYPES = {F32: ("f32", "f32"), I32: ("i32", "i32"), U32: ("u32", "u32"), BOOL: (
           I64: ("i64", "i64"), U64: ("u64", "u64")}  # fmt: skip
 FEATURE_OF = {F16: "shader-f16", F64: "shader-f64", I64: "shader-int64", U64: "shader-int64"}
 TRANSCENDENTAL = frozenset(math_expand.EXPANSIONS)
-_BITS = {F16: ("u32", "0x7fffu", "0x7c00u"), F32: ("u32", "0x7fffffffu", "0x7f800000u"),
+_BITS = {F16: ("u32", "0x7fffffffu", "0x7f800000u"),  # tested through f32: exact for every f16
+         F32: ("u32", "0x7fffffffu", "0x7f800000u"),
          F64: ("u64", "0x7ffffffffffffffflu", "0x7ff0000000000000lu")}  # fmt: skip
 
 
@@ -83,9 +84,9 @@ def _bits_name(dtype) -> str:
 
 def special_helper(dtype) -> str:
     t = reg(dtype)
-    if dtype == F16:
-        return ("fn jx_special_f16(k: i32) -> f16 { let w = select(select(0xfc00u, 0x7c00u, k == 1), 0x7e00u, k == 0);"
-                " return bitcast<vec2<f16>>(w).x; }")  # fmt: skip
+    if dtype == F16:  # naga cannot bitcast to vec2<f16>: narrow the f32 special (exact for NaN and ±inf)
+        return ("fn jx_special_f16(k: i32) -> f16 { return f16(bitcast<f32>(select(select(0xff800000u, 0x7f800000u, "
+                "k == 1), 0x7fc00000u, k == 0))); }")  # fmt: skip
     ut, _, _ = _BITS[dtype]
     if dtype == F64:
         return ("fn jx_special_f64(k: i32) -> f64 { return bitcast<f64>(select(select(0xfff0000000000000lu, "
@@ -101,7 +102,8 @@ def bits_helpers(dtype) -> str:
     """jx_isnan_T / jx_isinf_T / jx_isfinite_T by bit tests (fast-math cannot fold them away)."""
     t = reg(dtype)
     ut, mask, exp = _BITS[dtype]
-    bits = "(bitcast<u32>(vec2<f16>(x, 0.0h)) & 0xffffu)" if dtype == F16 else f"bitcast<{ut}>(x)"
+    # naga cannot bitcast vec2<f16>; widening to f32 keeps NaN, inf and every finite value
+    bits = "bitcast<u32>(f32(x))" if dtype == F16 else f"bitcast<{ut}>(x)"
     return (f"fn jx_isnan_{t}(x: {t}) -> bool {{ return ({bits} & {mask}) > {exp}; }}\n"
             f"fn jx_isinf_{t}(x: {t}) -> bool {{ return ({bits} & {mask}) == {exp}; }}\n"
             f"fn jx_isfinite_{t}(x: {t}) -> bool {{ return ({bits} & {exp}) != {exp}; }}\n"
