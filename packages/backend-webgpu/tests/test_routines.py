@@ -402,6 +402,21 @@ def test_falls_back_when_the_adapter_lacks_a_dtype_or_binding_size(monkeypatch):
     assert gpu.compile_routine(routine) is None
 
 
+def test_scatters_of_many_updates_keep_the_host_reference(monkeypatch):
+    """Updates apply in order in one invocation; past SERIAL_UPDATES the host round trip is faster."""
+    from jaxnc_webgpu import backend as webgpu_backend
+
+    gpu = backend()
+    f = lambda x, i, v: x.at[i].add(v)  # noqa: E731
+    args = (np.zeros(64, F32), np.arange(40, dtype=np.int32) % 64, np.ones(40, F32))
+    (routine,) = [r for r in _lower(gpu, f, *args).routines() if r.name == "scatter_add"]
+    assert gpu.compile_routine(routine) is not None
+    monkeypatch.setattr(webgpu_backend, "SERIAL_UPDATES", 39)
+    assert gpu.compile_routine(routine) is None
+    got = _run(f, args, jaxnc.devices("webgpu")[0])[0]
+    np.testing.assert_array_equal(got, np.bincount(args[1], minlength=64).astype(F32))
+
+
 def test_procs_that_may_outrun_a_driver_loop_limit_keep_the_host_reference(monkeypatch):
     from jaxnc_webgpu.routines import Unsupported, max_trips
 
