@@ -53,6 +53,19 @@ def test_nan_semantics_of_min_max():
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_half_away_from_zero_is_exact(dtype, x64):
+    """lax.round's default method on values where floor(|x| + 0.5) rounds wrongly: just below 0.5 and odd
+    integers past 2**(mantissa bits), plus ties, signed zeros and specials."""
+    big = 2.0 ** (np.finfo(dtype).nmant)
+    x = np.array([np.nextafter(dtype(0.5), dtype(0)), big + 1, -(big + 1), big - 0.5, 2.5, -2.5, 0.5, -0.5, 1.5,
+                  -0.4, 0.0, -0.0, np.nan, np.inf, -np.inf], dtype)  # fmt: skip
+    got, want = _both(lax.round, x)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got[:4], np.array([0.0, big + 1, -(big + 1), big], dtype))
+    assert np.signbit(got[9]) and np.signbit(got[11])
+
+
 @pytest.mark.parametrize("n", [1, 3, 4, 5, 17, 1000])
 def test_simd_and_scalar_tails_agree(n):
     rng = np.random.default_rng(n)

@@ -100,3 +100,12 @@ def test_vmap_and_jit():
     got = jaxnc.vmap(lax.igamma, in_axes=(0, 1))(a, x.T)
     np.testing.assert_allclose(np.asarray(got), sc.gammainc(a, x), rtol=1e-12)
     np.testing.assert_allclose(np.asarray(jaxnc.jit(lax.digamma)(XP)), sc.digamma(XP), rtol=1e-12)
+
+
+def test_round_away_from_zero_is_exact_where_adding_half_rounds():
+    """lax.round's default (XLA's round-nearest-afz): 0.49999997 -> 0 and odd 2**23 + 1 stay put."""
+    x = np.array([np.nextafter(np.float32(0.5), np.float32(0)), 2.0**23 + 1, -(2.0**23 + 1), 2.5, -2.5, -0.4],
+                 np.float32)  # fmt: skip
+    got = np.asarray(lax.round(x))
+    np.testing.assert_array_equal(got, np.array([0.0, 2.0**23 + 1, -(2.0**23 + 1), 3.0, -3.0, -0.0], np.float32))
+    assert np.signbit(got[-1])

@@ -228,14 +228,25 @@ def _round(g, node, args):
         args[0]()
         g.f.op(f"{p}.nearest")
         return
-    x = g.spill(args[0], dt)  # lax.round default: half away from zero
+    # lax.round default, half away from zero: t = trunc(x); t + sign(x) where |x - t| >= 0.5. Exact for
+    # every x (floor(|x| + 0.5) is not: the addition rounds at 0.49999997 and at odd x past 2**23).
+    x = g.spill(args[0], dt)
     g.f.op("local.get", x)
-    g.f.op(f"{p}.abs")
-    push_const(g, 0.5, dt)
-    g.f.op(f"{p}.add")
-    g.f.op(f"{p}.floor")
+    g.f.op(f"{p}.trunc")
+    t = g.spill(None, dt)
+    g.f.op("local.get", t)
+    push_const(g, 1.0, dt)
     g.f.op("local.get", x)
     g.f.op(f"{p}.copysign")
+    g.f.op(f"{p}.add")
+    g.f.op("local.get", t)
+    g.f.op("local.get", x)
+    g.f.op("local.get", t)
+    g.f.op(f"{p}.sub")
+    g.f.op(f"{p}.abs")
+    push_const(g, 0.5, dt)
+    g.f.op(f"{p}.ge")
+    g.f.op("select")
 
 
 def _is_finite(g, node, args):

@@ -135,8 +135,10 @@ ad.defjvp_zero(ceil_p)
 
 
 def _round_impl(x, rounding_method=0):
-    if rounding_method == 0:  # away from zero, as lax.round's default
-        return np.copysign(np.floor(np.abs(x) + x.dtype.type(0.5)), x)  # keeps the sign of -0.0 and -0.4
+    if rounding_method == 0:  # away from zero, as lax.round's default; exact (floor(|x| + 0.5) is not:
+        t = np.trunc(x)  # the addition rounds at 0.49999997 and at odd values past 2**23 in float32)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.abs(x - t) >= 0.5, t + np.copysign(x.dtype.type(1), x), t).astype(x.dtype)
     return np.round(x)
 
 
