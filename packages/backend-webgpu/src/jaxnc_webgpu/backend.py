@@ -48,6 +48,10 @@ class WebGPUBackend(KernelBackend):
     runs_procs = True  # native routines: each proc of a routine's algorithm is one shader (routines.py)
     wide = True
     complex_as_pairs = True  # complex arrays are stored as NumPy lays them out: (re, im) pairs
+    # scan/while run by core's device-resident driver: the body's dispatches and buffer copies are
+    # recorded per iteration into the same command encoder (no readback but a while's predicate)
+    device_loops = True
+    copy_align = 4  # copy_buffer_to_buffer: 4-byte offsets and sizes (other x/y slices keep the host loop)
 
     def __init__(self, adapter: adapters.Adapter, index: int = 0, max_binding_size: int | None = None) -> None:
         """`max_binding_size` (or env JAXNC_WEBGPU_MAX_BINDING_SIZE) lowers the bytes one binding may
@@ -109,6 +113,9 @@ class WebGPUBackend(KernelBackend):
         if out.nbytes == 0:
             return out
         return self.runtime.read(raw, out)
+
+    def copy(self, src: GpuBuffer, src_offset: int, dst: GpuBuffer, dst_offset: int, nbytes: int) -> None:
+        self.runtime.copy(src, src_offset, dst, dst_offset, nbytes)
 
     def get_async(self, handle: KernelBuffer):
         self.runtime.flush()  # the GPU starts now; result() waits
@@ -199,7 +206,7 @@ class WebGPUBackend(KernelBackend):
 
     def memory_stats(self) -> dict:
         r = self.runtime
-        return {"pooled_bytes": r._pool_bytes, "submits": r.submits, "dispatches": r.dispatches}
+        return {"pooled_bytes": r._pool_bytes, "submits": r.submits, "dispatches": r.dispatches, "copies": r.copies}
 
 
 class _Pending:

@@ -95,6 +95,7 @@ class Runtime:
         self._ndispatch = 0
         self.submits = 0
         self.dispatches = 0
+        self.copies = 0
 
     # --- the device -----------------------------------------------------------------------------
     @property
@@ -335,6 +336,19 @@ class Runtime:
             self.dispatches += 1
             if self._ndispatch >= DISPATCHES_PER_SUBMIT:
                 self.flush()
+
+    def copy(self, src: GpuBuffer, src_offset: int, dst: GpuBuffer, dst_offset: int, nbytes: int) -> None:
+        """Record a buffer-to-buffer copy after the recorded dispatches. Offsets must be multiples of 4;
+        a size that is not is rounded up, which is only safe where the copy ends at the data's end."""
+        n = padded(nbytes)
+        if src_offset % 4 or dst_offset % 4 or src_offset + n > src.nbytes or dst_offset + n > dst.nbytes:
+            raise WebGPUError(f"cannot copy {nbytes} bytes from {src} at {src_offset} to {dst} at {dst_offset}: "
+                              "copy_buffer_to_buffer takes 4-byte aligned offsets and sizes within both buffers")  # fmt: skip
+        with self._lock:
+            self._end_pass()
+            self._encoder_now().copy_buffer_to_buffer(src.buf, src_offset, dst.buf, dst_offset, n)
+            self._pending.update((src.serial, dst.serial))
+            self.copies += 1
 
     def flush(self) -> None:
         """Submit the recorded commands (if any)."""

@@ -3,7 +3,8 @@
 A subclass provides memory (`allocate`, `release`, `write`, `read`), says what kernels may contain
 (`renders`, `max_inputs`) and runs them (`compile_kernel`, `launch`; optionally `compile_proc`/
 `launch_proc` to run routines natively from their procedures (proc.py, routines/), and
-`runs_loop`/`compile_loop`/`launch_loop` for native scan/while loops). Everything else — lowering, fusion, buffer planning, caching, the step
+`runs_loop`/`compile_loop`/`launch_loop` for native scan/while loops, or `device_loops = True` and
+`copy` for the generic device-resident loop driver below). Everything else — lowering, fusion, buffer planning, caching, the step
 loop, refcounted handles — lives here and is shared by every kernel backend.
 """
 
@@ -22,7 +23,7 @@ from jaxnc._src.lowering import debug
 from jaxnc._src.lowering.kernel import Kernel, Routine
 from jaxnc._src.lowering.lower import lower_jaxpr
 from jaxnc._src.lowering.proc import Proc, RoutineProgram, build_native
-from jaxnc._src.lowering.program import Alloc, Call, Free, Launch, Loop, Program
+from jaxnc._src.lowering.program import Alloc, Call, Free, Launch, Loop, Program, nbytes
 
 
 class Storage:
@@ -52,11 +53,12 @@ class KernelBuffer:
 class ProgramExecutable(Executable):
     """A lowered program with its kernels compiled and its constants uploaded."""
 
-    def __init__(self, backend: KernelBackend, jaxpr: core.Jaxpr, program: Program) -> None:
+    def __init__(self, backend: KernelBackend, jaxpr: core.Jaxpr | None, program: Program) -> None:
+        """`jaxpr` None: a loop body, typed by its program's slots."""
         self.backend = backend
         self.program = program
-        self.in_avals = jaxpr.in_avals
-        self.out_avals = jaxpr.out_avals
+        self.in_avals = jaxpr.in_avals if jaxpr is not None else [program.avals[s] for s in program.inputs]
+        self.out_avals = jaxpr.out_avals if jaxpr is not None else [program.avals[s] for s in program.outputs]
         self.nslots = max(program.avals, default=-1) + 1
         self.consts = {s: backend._upload(a) for s, a in program.consts.items()}
         self.steps: list[tuple] = []
@@ -106,6 +108,26 @@ class NativeRoutine:
                 self.backend._decref(storage)
         except Exception:  # noqa: BLE001 - never raise from a finalizer during interpreter shutdown
             pass
+
+
+class DeviceLoop:
+    """A Loop step for the generic driver (`KernelBackend.device_loops`): body and predicate compiled
+    as ProgramExecutables, and the byte sizes of the carries and of one x / y slice."""
+
+    def __init__(self, backend: KernelBackend, loop: Loop) -> None:
+        p = self.params = loop.params
+        self.kind = p["kind"]
+        body = loop.body
+        self.body = ProgramExecutable(backend, None, body)
+        self.cond = ProgramExecutable(backend, None, loop.cond) if loop.cond is not None else None
+        if self.kind == "scan":
+            nc, ncarry = p["num_consts"], p["num_carry"]
+            self.ncarry = ncarry
+            self.xs_bytes = [nbytes(body.avals[s]) for s in body.inputs[nc + ncarry :]]
+            self.ys_bytes = [nbytes(body.avals[s]) for s in body.outputs[ncarry:]]
+        else:
+            self.ncarry = len(body.inputs) - p["body_nconsts"]
+        self.carry_bytes = [nbytes(body.avals[s]) for s in body.outputs[: self.ncarry]]
 
 
 class KernelBackend(Backend):
@@ -172,12 +194,41 @@ class KernelBackend(Backend):
                 self.release(raw)
 
     # optional: `runs_loop(loop: Loop) -> bool`. A backend defining it is asked, during lowering, whether
-    # it runs a scan/while Loop step itself; if so, `compile_loop` and `launch_loop` run it.
+    # it runs a scan/while Loop step itself; if so, `compile_loop` and `launch_loop` run it. The defaults
+    # here are the generic device-resident driver, on for a backend that sets `device_loops = True` and
+    # implements `copy`: the host runs the body's steps once per iteration, the data stays on the device.
+    device_loops = False
+    copy_align = 1  # offsets and sizes `copy` takes: loops with x/y slices of other byte sizes are declined
+
+    def copy(self, src: Any, src_offset: int, dst: Any, dst_offset: int, nbytes: int) -> None:
+        """Copy `nbytes` from byte `src_offset` of `src` to byte `dst_offset` of `dst`, in order with the
+        launches (a whole-buffer copy may round `nbytes` up to the allocation's size)."""
+        raise NotImplementedError(f"backend {self.name} sets device_loops but does not implement copy")
+
+    def runs_loop(self, loop: Loop) -> bool:
+        """The generic driver takes loops whose bodies are launches, native routines and accepted loops."""
+        if not self.device_loops:
+            return False
+        for prog in (loop.body, loop.cond):
+            for step in prog.steps if prog is not None else ():
+                if isinstance(step, Call) and self.compile_routine(step.routine) is None:
+                    return False  # a host routine would read back every iteration: the host loop is faster
+        if loop.params["kind"] == "scan":
+            body, nc, ncarry = loop.body, loop.params["num_consts"], loop.params["num_carry"]
+            slices = [*body.inputs[nc + ncarry :], *body.outputs[ncarry:]]
+            if any(nbytes(body.avals[s]) % self.copy_align for s in slices):
+                return False
+        return True
+
     def compile_loop(self, loop: Loop) -> Any:
-        raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement compile_loop")
+        if not self.device_loops:
+            raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement compile_loop")
+        return DeviceLoop(self, loop)
 
     def launch_loop(self, executable: Any, ins: Sequence[Any], outs: Sequence[Any]) -> None:
-        raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement launch_loop")
+        if not isinstance(executable, DeviceLoop):
+            raise NotImplementedError(f"backend {self.name} accepted a Loop step but does not implement launch_loop")
+        self._device_loop(executable, ins, outs)
 
     # --- memory: the core protocol over the subclass's allocations --------------------------------
     def _upload(self, array: np.ndarray) -> Storage:
@@ -246,6 +297,10 @@ class KernelBackend(Backend):
         env = exe.env_template.copy()  # constants already in place
         for s, h in zip(exe.inputs, handles):  # noqa: B905 - arity was checked when the jaxpr was traced
             env[s] = h.storage
+        self._exec(exe, env)
+        return self._outputs(exe, env)
+
+    def _exec(self, exe: ProgramExecutable, env: list) -> None:
         if debug.level() >= 4:
             self._run_timed(exe, env)
         else:
@@ -259,7 +314,6 @@ class KernelBackend(Backend):
                     self._decref(env[a])
                 else:
                     self._step(op, a, b, c, d, env)
-        return self._outputs(exe, env)
 
     def _step(self, op: str, a, b, c, d, env: list) -> None:
         if op == "loop":
@@ -280,6 +334,73 @@ class KernelBackend(Backend):
                 self._step(op, a, b, c, d, env)
             what = d.name if op in ("launch", "call") else (f"loop {d.params}" if op == "loop" else f"{op} %{a}")
             debug.emit(f"[jaxnc {self.name}] {what}: {(time.perf_counter() - t0) * 1e6:.1f} µs")
+
+    # --- the generic device-resident loop driver --------------------------------------------------
+    def _device_loop(self, exe: DeviceLoop, ins: Sequence[Any], outs: Sequence[Any]) -> None:
+        """Run a scan/while with the data on the device: the body's steps once per iteration, each x
+        slice copied into a fresh buffer, each y slice copied into the stacked ys; a carry is the
+        storage the body wrote (no copy), shared by refcount; only a while's predicate is read back."""
+        p = exe.params
+        held = [Storage(raw, 0) for raw in ins]  # the caller's buffers: one reference the driver never drops
+        if exe.kind == "scan":
+            nc, ncarry, length = p["num_consts"], exe.ncarry, p["length"]
+            consts, cur, xs = held[:nc], held[nc : nc + ncarry], ins[nc + ncarry :]
+            for st in cur:
+                st.refs += 1
+            for i in range(length):
+                t = length - 1 - i if p["reverse"] else i
+                xbufs = []
+                for raw, n in zip(xs, exe.xs_bytes, strict=True):
+                    xbufs.append(Storage(self.allocate(n), n))
+                    if n:
+                        self.copy(raw, t * n, xbufs[-1].raw, 0, n)
+                env = self._run_body(exe.body, [*consts, *cur, *xbufs])
+                for s, n, raw in zip(exe.body.outputs[ncarry:], exe.ys_bytes, outs[ncarry:], strict=True):
+                    if n:
+                        self.copy(env[s].raw, 0, raw, t * n, n)
+                cur = self._next_carries(exe.body, env, cur)
+                for st in xbufs:
+                    self._decref(st)
+        else:
+            cn, bn = p["cond_nconsts"], p["body_nconsts"]
+            cconsts, bconsts, cur = held[:cn], held[cn : cn + bn], held[cn + bn :]
+            for st in cur:
+                st.refs += 1
+            while True:
+                env = self._run_body(exe.cond, [*cconsts, *cur])
+                go = bool(self.read(env[exe.cond.outputs[0]].raw, exe.cond.out_avals[0]))
+                self._drop_outputs(exe.cond, env)
+                if not go:
+                    break
+                cur = self._next_carries(exe.body, self._run_body(exe.body, [*bconsts, *cur]), cur)
+        for st, n, raw in zip(cur, exe.carry_bytes, outs, strict=False):
+            if n:
+                self.copy(st.raw, 0, raw, 0, n)
+            self._decref(st)
+        from jaxnc._src.lax.control_flow import note_loop_path  # noqa: PLC0415 - lax imports the lowering
+
+        note_loop_path(exe.kind, "device", self.name)
+
+    def _run_body(self, exe: ProgramExecutable, inputs: list[Storage]) -> list:
+        env = exe.env_template.copy()
+        for s, st in zip(exe.inputs, inputs, strict=True):
+            env[s] = st
+        self._exec(exe, env)
+        return env
+
+    def _drop_outputs(self, exe: ProgramExecutable, env: list) -> None:
+        """Release the buffers the body allocated for its outputs (after they were shared or copied)."""
+        for s in set(exe.outputs).difference(exe.inputs):
+            self._decref(env[s])
+
+    def _next_carries(self, exe: ProgramExecutable, env: list, cur: list[Storage]) -> list[Storage]:
+        new = [env[s] for s in exe.outputs[: len(cur)]]
+        for st in new:
+            st.refs += 1
+        for st in cur:
+            self._decref(st)
+        self._drop_outputs(exe, env)
+        return new
 
     def _call(self, native: Any, routine: Routine, ins: list[Storage], outs: list[Storage]) -> None:
         if native is not None:
