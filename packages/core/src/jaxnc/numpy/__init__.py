@@ -12,7 +12,6 @@ from jaxnc._src.numpy.lax_numpy import (  # noqa: F401 - names with leading unde
     divmod,
     max,
     min,
-    pow,
     round,
     sum,
 )
@@ -66,3 +65,16 @@ from jaxnc.numpy import fft, linalg  # noqa: E402, F401
 # Array methods (x.sort(), x.nonzero(), ...) forward to this namespace.
 _array_methods._np.__dict__.update({k: v for k, v in globals().items() if not k.startswith("__")})
 _array_methods._np.__dict__.update({k: v for k, v in vars(_lnp).items() if k.startswith("_") and not k.startswith("__")})
+
+# NB: bound after the array methods took the plain functions, so `x + y` skips the ufunc's call layer.
+from jaxnc._src.numpy.ufunc import frompyfunc, ufunc  # noqa: E402, F401
+from jaxnc._src.numpy.ufunc import _make_ufuncs  # noqa: E402
+
+_ufuncs = _make_ufuncs()
+add, subtract, multiply, maximum, minimum = (_ufuncs[k] for k in ("add", "subtract", "multiply", "maximum", "minimum"))
+logical_and, logical_or, logical_xor = _ufuncs["logical_and"], _ufuncs["logical_or"], _ufuncs["logical_xor"]
+bitwise_and, bitwise_or, bitwise_xor = _ufuncs["bitwise_and"], _ufuncs["bitwise_or"], _ufuncs["bitwise_xor"]
+true_divide = divide = _ufuncs["true_divide"]
+arctan2 = atan2 = _ufuncs["arctan2"]
+power = pow = _ufuncs["power"]  # noqa: A001
+del _ufuncs
