@@ -2,8 +2,9 @@
 
 The generic code generator runs such a kernel as one reduction per 4 outputs, which reloads B from
 far away for every k. Here a 4x8 tile of C lives in 8 f32x4 registers, each k step loads 8 values of
-B (two v128 loads) and broadcasts 4 values of A into fused multiply-adds, and K is blocked so a
-block of B stays in L1 while the rows of A stream by. A is read through any strides (transposes
+B (two v128 loads) and broadcasts 4 values of A into fused multiply-adds. Loops, outermost first:
+k-blocks of KB, row blocks of MB (that block of A stays in L2), 8-column panels of B (packed, KB x 8,
+in L1), 4-row tiles. A is read through any strides (transposes
 are free); B must be contiguous along j. Shapes with M % 4 or N % 8 left over use the generic path.
 """
 
@@ -18,7 +19,8 @@ from jaxnc._src.lowering.kernel import Kernel
 from jaxnc_wasm.encoder import I32, V128, Function, Module
 
 F32_DTYPE = np.dtype(np.float32)
-KB = 128  # k-block: a 128 x 8 block of B is 4 KiB
+KB = 128  # k-block: a 128 x 8 panel of B is 4 KiB (L1)
+MB = 128  # row block: 128 x 128 of A is 64 KiB (L2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,20 +84,21 @@ def match_matmul(kernel: Kernel) -> MatmulSpec | None:
 
 
 def scratch_bytes(spec: MatmulSpec) -> int:
-    """Bytes of packed B panel each call needs (K x 8 floats)."""
-    return spec.k * 32
+    """Bytes of packed B panel each call needs (KB x 8 floats)."""
+    return min(spec.k, KB) * 32
 
 
 def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
     """`kernel(in.., out, scratch, lo, hi)` computing rows [lo, hi) (multiples of 4) of C = A @ B.
 
-    For each 8-column panel of B, the panel is first packed into `scratch` (K rows of 8 contiguous
-    floats), so the micro-kernel walks B with a 32-byte stride instead of a row stride of N floats
-    (which aliases in L1 for N = 1024).
+    For each k-block, row block and 8-column panel of B, the panel's KB rows are first packed into
+    `scratch` (rows of 8 contiguous floats), so the micro-kernel walks B with a 32-byte stride
+    instead of a row stride of N floats (which aliases in L1 for N = 1024). The k-block loop is
+    outermost so the A block (MB x KB) is reused from L2 by every panel, not re-read from L3 per panel.
     """
     f = Function("kernel", [I32] * nparams, [])
     out, scratch, lo, hi = nparams - 4, nparams - 3, nparams - 2, nparams - 1
-    kb, kend, j, i, k = (f.local(I32) for _ in range(5))
+    kb, kend, j, i, k, ib, iend = (f.local(I32) for _ in range(7))
     pa = f.local(I32)
     pb, pc = f.local(I32), f.local(I32)
     acc = [f.local(V128) for _ in range(8)]
@@ -166,40 +169,39 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
         op("i32.add")
         op("local.set", pa)
         op("local.get", scratch)
-        op("local.get", kb)
-        op("i32.const", 5)
-        op("i32.shl")
-        op("i32.add")
         op("local.set", pb)
 
-        def k_step():
-            op("local.get", pb)
-            op("v128.load", 0)
-            op("local.set", b0)
-            op("local.get", pb)
-            op("v128.load", 16)
-            op("local.set", b1)
-            for r in range(4):
-                op("local.get", pa)
-                op("f32.load", r * spec.a_sm * 4)
-                op("f32x4.splat")
-                op("local.set", av)
-                for h, bv in enumerate((b0, b1)):
-                    op("local.get", av)
-                    op("local.get", bv)
-                    op("local.get", acc[2 * r + h])
-                    op("f32x4.relaxed_madd")
-                    op("local.set", acc[2 * r + h])
+        def k_steps(steps):  # `steps` k steps through constant offsets, then advance the pointers
+            for u in range(steps):
+                op("local.get", pb)
+                op("v128.load", 32 * u)
+                op("local.set", b0)
+                op("local.get", pb)
+                op("v128.load", 32 * u + 16)
+                op("local.set", b1)
+                for r in range(4):
+                    op("local.get", pa)
+                    op("f32.load", (r * spec.a_sm + u * spec.a_sk) * 4)
+                    op("f32x4.splat")
+                    op("local.set", av)
+                    for h, bv in enumerate((b0, b1)):
+                        op("local.get", av)
+                        op("local.get", bv)
+                        op("local.get", acc[2 * r + h])
+                        op("f32x4.relaxed_madd")
+                        op("local.set", acc[2 * r + h])
             op("local.get", pa)
-            op("i32.const", spec.a_sk * 4)
+            op("i32.const", steps * spec.a_sk * 4)
             op("i32.add")
             op("local.set", pa)
             op("local.get", pb)
-            op("i32.const", 32)
+            op("i32.const", steps * 32)
             op("i32.add")
             op("local.set", pb)
 
-        loop(k, lambda: op("local.get", kb), lambda: op("local.get", kend), 1, k_step)
+        # NB: unrolling this loop by 4 measured slower: Cranelift sinks the pure FMAs below all the
+        # loads of the unrolled body, and the 24 live loads spill
+        loop(k, lambda: op("local.get", kb), lambda: op("local.get", kend), 1, lambda: k_steps(1))
         for r in range(4):
             for h in range(2):
                 tile_address(r)
@@ -208,7 +210,11 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
 
     def pack_panel():  # scratch[k, 0:8] = B[k, j:j+8]
         op("local.get", spec.b)
+        op("local.get", kb)
+        op("i32.const", spec.b_sk)
+        op("i32.mul")
         op("local.get", j)
+        op("i32.add")
         op("i32.const", spec.b_off)
         op("i32.add")
         op("i32.const", 2)
@@ -233,26 +239,33 @@ def matmul_module(spec: MatmulSpec, nparams: int) -> bytes:
             op("i32.add")
             op("local.set", pc)
 
-        loop(k, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), 1, copy_row)
+        loop(k, lambda: op("local.get", kb), lambda: op("local.get", kend), 1, copy_row)
 
-    def k_block():
-        op("local.get", kb)
-        op("i32.const", KB)
+    def clamp(var, start, step, end):  # var = min(start + step, end)
+        op("local.get", start)
+        op("i32.const", step)
         op("i32.add")
-        op("local.tee", kend)
-        op("i32.const", spec.k)
-        op("local.get", kend)
-        op("i32.const", spec.k)
+        op("local.tee", var)
+        end()
+        op("local.get", var)
+        end()
         op("i32.lt_s")
         op("select")
-        op("local.set", kend)
-        loop(i, lambda: op("local.get", lo), lambda: op("local.get", hi), 4, micro_kernel)
+        op("local.set", var)
 
-    def panel():
+    def panel():  # pack B[kb:kend, j:j+8], then every 4-row tile of the row block
         pack_panel()
-        loop(kb, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), KB, k_block)
+        loop(i, lambda: op("local.get", ib), lambda: op("local.get", iend), 4, micro_kernel)
 
-    loop(j, lambda: op("i32.const", 0), lambda: op("i32.const", spec.n), 8, panel)
+    def row_block():  # A[ib:iend, kb:kend] stays in L2 while the panels of B go by
+        clamp(iend, ib, MB, lambda: op("local.get", hi))
+        loop(j, lambda: op("i32.const", 0), lambda: op("i32.const", spec.n), 8, panel)
+
+    def k_block():
+        clamp(kend, kb, KB, lambda: op("i32.const", spec.k))
+        loop(ib, lambda: op("local.get", lo), lambda: op("local.get", hi), MB, row_block)
+
+    loop(kb, lambda: op("i32.const", 0), lambda: op("i32.const", spec.k), KB, k_block)
     m = Module()
     m.functions.append(f)
     return m.to_bytes()
