@@ -1,4 +1,5 @@
-"""WebGPU backend rows: matmul GFLOP/s (f32, f16), fused elementwise GB/s, reductions, small-call latency.
+"""WebGPU backend rows: matmul GFLOP/s (f32, f16), fused elementwise and copy GB/s, reductions, small-call
+latency, an MLP training step and conv2d.
 
 Each row puts jaxnc[webgpu] beside NumPy, jaxnc[cpu] and, where PyTorch sees a CUDA GPU, torch[cuda]
 (fp32 matmul with TF32 off). Every call waits for its result (`block_until_ready` or a read back).
@@ -96,6 +97,15 @@ def cases(backends) -> list[Case]:
     if torch is not None:
         impls["torch[cuda]"] = _torch_impl(torch, torch.hypot, [x_np, y_np])
     out.append(Case(f"fused hypot, 2x{n >> 20}M f32", impls, work=3 * 4 * n / 1e9, unit="GB/s"))
+    # the device's copy bandwidth (read + write), the yardstick of the hypot goal: torch's clone, and
+    # the cheapest one-in one-out kernel of each backend
+    impls = {}
+    impls.update(_jaxnc_impls({"webgpu": devices["webgpu"]}, jnp.negative, [x_np]))
+    if torch is not None:
+        impls["torch[cuda]"] = _torch_impl(torch, torch.neg, [x_np])
+        impls["torch[cuda] clone"] = _torch_impl(torch, torch.clone, [x_np])
+    out.append(Case(f"copy (negate), {n >> 20}M f32", impls, work=2 * 4 * n / 1e9, unit="GB/s",
+                    baseline="jaxnc[webgpu]"))  # fmt: skip
 
     # reductions: full sum (read back) and row sums
     impls = {"numpy": lambda: float(x_np.sum())}
@@ -124,7 +134,77 @@ def cases(backends) -> list[Case]:
         s = jaxnc.device_put(s_np, d)
         impls[f"jaxnc[{b}]"] = lambda s=s: np.asarray(s + s)
     out.append(Case("eager add + read, 16 f32", impls))
+    out.append(_mlp_case(devices, torch, rng))
+    out.append(_conv_case(devices, torch, rng))
     return out
+
+
+def _mlp_case(devices, torch, rng) -> Case:
+    """One jitted training step (forward, backward, SGD update) of a 2-layer MLP, loss read back."""
+    import jaxnc
+    import jaxnc.numpy as jnp
+
+    batch, d_in, hidden, d_out = (64, 64, 128, 10) if SMALL else (4096, 1024, 4096, 10)
+    x_np = rng.standard_normal((batch, d_in)).astype(np.float32)
+    y_np = rng.integers(0, d_out, batch).astype(np.int32)
+    p_np = {"w1": (rng.standard_normal((d_in, hidden)) / np.sqrt(d_in)).astype(np.float32),
+            "b1": np.zeros(hidden, np.float32),
+            "w2": (rng.standard_normal((hidden, d_out)) / np.sqrt(hidden)).astype(np.float32),
+            "b2": np.zeros(d_out, np.float32)}  # fmt: skip
+
+    def loss(p, x, y):
+        logits = jaxnc.nn.relu(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"]
+        return -jnp.mean(jnp.sum(jaxnc.nn.log_softmax(logits) * jaxnc.nn.one_hot(y, d_out), -1))
+
+    @jaxnc.jit
+    def step(p, x, y):
+        v, g = jaxnc.value_and_grad(loss)(p, x, y)
+        return jaxnc.tree.map(lambda a, b: a - 0.01 * b, p, g), v
+
+    impls = {}
+    for b, d in devices.items():
+        state = {"p": jaxnc.device_put(p_np, d)}
+        xd, yd = jaxnc.device_put(x_np, d), jaxnc.device_put(y_np, d)
+
+        def run(state=state, xd=xd, yd=yd):
+            state["p"], v = step(state["p"], xd, yd)
+            return float(v)
+
+        impls[f"jaxnc[{b}]"] = run
+    if torch is not None:
+        tp = {k: torch.from_numpy(v).cuda().requires_grad_() for k, v in p_np.items()}
+        tx, ty = torch.from_numpy(x_np).cuda(), torch.from_numpy(y_np).long().cuda()
+
+        def run_torch():
+            logits = torch.relu(tx @ tp["w1"] + tp["b1"]) @ tp["w2"] + tp["b2"]
+            v = torch.nn.functional.cross_entropy(logits, ty)
+            grads = torch.autograd.grad(v, list(tp.values()))
+            with torch.no_grad():
+                for t, g in zip(tp.values(), grads, strict=True):
+                    t -= 0.01 * g
+            return float(v)
+
+        impls["torch[cuda]"] = run_torch
+    flops = 6 * batch * (d_in * hidden + hidden * d_out) / 1e9  # forward 2, backward 4 per weight and row
+    return Case(f"MLP step {batch}x{d_in}-{hidden}-{d_out} (jit, SGD)", impls, work=flops, unit="GFLOP/s",
+                baseline="jaxnc[webgpu]")  # fmt: skip
+
+
+def _conv_case(devices, torch, rng) -> Case:
+    """conv2d NCHW/OIHW, 3x3, stride 1, SAME padding, through jit(lax.conv_general_dilated)."""
+    import jaxnc
+
+    n, c, hw, k = (2, 8, 16, 8) if SMALL else (32, 64, 56, 64)
+    x_np = rng.standard_normal((n, c, hw, hw)).astype(np.float32)
+    w_np = (rng.standard_normal((k, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    impls = _jaxnc_impls(devices, lambda x, w: jaxnc.lax.conv_general_dilated(x, w, (1, 1), "SAME"), [x_np, w_np])
+    if torch is not None:
+        torch.backends.cudnn.allow_tf32 = False
+        conv = torch.nn.functional.conv2d
+        impls["torch[cuda]"] = _torch_impl(torch, lambda x, w: conv(x, w, padding=1), [x_np, w_np])
+    flops = 2 * n * k * hw * hw * c * 9 / 1e9
+    name = f"conv2d {n}x{c}x{hw}x{hw} * {k}x{c}x3x3 f32"
+    return Case(name, impls, work=flops, unit="GFLOP/s", baseline="jaxnc[webgpu]")
 
 
 SWEEP = ((128, 128, 8, 8, 8), (128, 128, 8, 8, 8, "single"), (128, 128, 16, 8, 8), (128, 128, 16, 8, 8, "single"),
