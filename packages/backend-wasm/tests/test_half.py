@@ -100,6 +100,30 @@ def test_from_float64_and_int(dtype):
 
 
 @pytest.mark.parametrize("dtype", HALVES, ids=lambda d: d.name)
+@pytest.mark.parametrize("src", [np.int32, np.uint32, np.int64, np.uint64])
+def test_from_wide_ints_rounds_once(dtype, src):
+    """Integers past 2**24 round once to the half (float32 first would round twice: a tie after it)."""
+    bits = np.iinfo(src).bits
+    top = [s for s in range(9, bits) if s < bits - 1 or np.iinfo(src).min == 0]
+    base = np.array([1 << s for s in top], dtype=object)
+    tie = np.array([1 << (s - 8) for s in top], dtype=object)  # half a bfloat16 ulp (8 bits) above 2**s
+    cand = [base + tie + d for d in (-2, -1, 0, 1, 2)] + [base + (tie >> 3) + d for d in (-1, 0, 1)]
+    vals = [int(v) for c in cand for v in c]
+    info = np.iinfo(src)
+    vals += [info.min, info.max, info.max - 1, 0, 1]
+    x = np.array([v for v in vals if info.min <= v <= info.max], dtype=src)
+    if info.min < 0:
+        x = np.concatenate([x, -x[x > info.min]])
+    x = np.concatenate([x, np.random.default_rng(2).integers(info.min, info.max, 4096, dtype=src, endpoint=True)])
+    jaxnc.config.update("jax_enable_x64", True)
+    try:
+        with np.errstate(over="ignore"):
+            _assert_same(_run(lambda v: v.astype(dtype), x), x.astype(dtype))
+    finally:
+        jaxnc.config.update("jax_enable_x64", False)
+
+
+@pytest.mark.parametrize("dtype", HALVES, ids=lambda d: d.name)
 @pytest.mark.parametrize("target", [np.int32, np.int8, np.uint8, np.bool_, np.float16, ml_dtypes.bfloat16])
 def test_to_other_types(dtype, target):
     h = ALL16.view(dtype)

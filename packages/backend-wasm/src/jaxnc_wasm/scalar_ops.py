@@ -473,10 +473,11 @@ def convert(g, src: np.dtype, dst: np.dtype) -> None:
     if cs == cd:
         return
     if dst in HALF:
-        if src == F64_DT and dst == F16:
-            _demote_to_odd(g)  # one correct rounding f64 -> f16, as NumPy (f64 -> f32 -> f16 rounds twice)
-        elif src == F64_DT:
-            g.f.op("f32.demote_f64")  # ml_dtypes rounds f64 -> bf16 through float32 too
+        if dst == BF16 and src.kind in "iu" and src.itemsize >= 4:
+            _int_to_f64_odd(g, src)  # more than 24 bits: one rounding int -> bf16, as ml_dtypes >= 0.7
+            src = F64_DT
+        if src == F64_DT:
+            _demote_to_odd(g)  # one correct rounding f64 -> half, as NumPy/ml_dtypes (via f32 rounds twice)
         elif src not in HALF:
             convert(g, src, F32_DT)
         round_half(g, dst)
@@ -728,8 +729,45 @@ def from_bits(g, dt: np.dtype) -> None:
     _i32(g, ("get", e), "i32.eqz", "select", h_, 0x8000, "i32.and", 16, "i32.shl", "i32.or", "f32.reinterpret_i32")
 
 
+def _int_to_f64_odd(g, src: np.dtype) -> None:
+    """A 32/64-bit integer on the stack -> float64, exact or rounded to odd (so later roundings are correct)."""
+    sign = "s" if _signed(src) else "u"
+    if src.itemsize == 4:
+        g.f.op(f"f64.convert_i32_{sign}")  # exact
+        return
+    i64 = np.dtype(np.int64)
+    x = g.spill(None, i64)
+    f = g.spill(lambda: (g.f.op("local.get", x), g.f.op(f"f64.convert_i64_{sign}")), F64_DT)
+    fb = g.spill(lambda: (g.f.op("local.get", f), g.f.op("i64.reinterpret_f64")), i64)
+    # d = x - int(f): exact (|d| <= 2**10; saturation at 2**63 / 2**64 leaves d <= 0 as it should)
+    d = g.spill(lambda: (g.f.op("local.get", x), g.f.op("local.get", f), g.f.op(f"i64.trunc_sat_f64_{sign}"),
+                         g.f.op("i64.sub")), i64)  # fmt: skip
+    # inexact and even: step the bits away from zero when |f| < |x| (d has x's sign), else towards it
+    g.f.op("local.get", fb)
+    g.f.op("i64.const", 1)
+    g.f.op("i64.const", -1)
+    g.f.op("local.get", d)
+    if sign == "s":
+        g.f.op("local.get", x)
+        g.f.op("i64.xor")
+        g.f.op("i64.const", 0)
+        g.f.op("i64.ge_s")
+    else:
+        g.f.op("i64.const", 0)
+        g.f.op("i64.gt_s")
+    g.f.op("select")
+    g.f.op("i64.add")
+    g.f.op("local.get", fb)
+    g.f.op("local.get", d)
+    g.f.op("i64.const", 0)
+    g.f.op("i64.ne")
+    g.f.op("local.get", fb)
+    g.f.op("i32.wrap_i64")
+    _i32(g, 1, "i32.and", "i32.eqz", "i32.and", "select", "f64.reinterpret_i64")
+
+
 def _demote_to_odd(g) -> None:
-    """float64 on the stack -> float32 rounded to odd, so a second rounding to float16 is correct."""
+    """float64 on the stack -> float32 rounded to odd, so a second rounding to float16/bfloat16 is correct."""
     x = g.spill(None, F64_DT)
     r = g.spill(lambda: (g.f.op("local.get", x), g.f.op("f32.demote_f64")), F32_DT)
     rb = g.spill(lambda: (g.f.op("local.get", r), g.f.op("i32.reinterpret_f32")), np.dtype(np.int32))
