@@ -142,16 +142,6 @@ def test_debug_dump_shows_every_stage(capsys):
     assert "reduce_sum" in err and "program:" in err and "acc:float32" in err and "v128.load" in err
 
 
-@pytest.fixture
-def x64():
-    old = jaxnc.config.jax_enable_x64
-    jaxnc.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jaxnc.config.update("jax_enable_x64", old)
-
-
 @pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "erf"])
 def test_float64_transcendentals_are_kernels_within_2_ulp(x64, name):
     import scipy.special as sps

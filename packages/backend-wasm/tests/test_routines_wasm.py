@@ -12,7 +12,6 @@ import functools
 
 import numpy as np
 import pytest
-from test_kernels import x64  # noqa: F401 - the fixture
 
 import jaxnc
 import jaxnc.lax as lax
@@ -205,7 +204,9 @@ def test_value_sorts_stay_on_numpy(launches):
     wasm = jaxnc.devices("wasm")[0]
     np.testing.assert_array_equal(np.asarray(jaxnc.jit(jnp.sort)(jaxnc.device_put(x, wasm))), np.sort(x))
     assert not launches
-    np.testing.assert_array_equal(np.asarray(jaxnc.jit(jnp.argsort)(jaxnc.device_put(x, wasm))), np.argsort(x, kind="stable"))
+    np.testing.assert_array_equal(
+        np.asarray(jaxnc.jit(jnp.argsort)(jaxnc.device_put(x, wasm))), np.argsort(x, kind="stable")
+    )
     assert launches
 
 

@@ -163,8 +163,9 @@ class KernelCodegen:
         return loc
 
     def splat_const(self, value, dt) -> None:
-        dt = np.dtype(np.float32) if np.dtype(dt).kind == "f" else np.dtype(np.int32)
-        self.f.op("v128.const", np.full(4, value, dt).tobytes())
+        kind = np.dtype(dt).kind
+        lane = np.float32 if kind == "f" else np.uint32 if kind == "u" else np.int32  # uint32's max fits
+        self.f.op("v128.const", np.full(4, value, lane).tobytes())
 
     # --- values -----------------------------------------------------------------------------
     def is_varying(self, node) -> bool:
