@@ -125,8 +125,11 @@ def test_too_big_for_memory32_is_a_python_error():
         backend.allocate(5 << 30)
 
 
-def test_debug_dump_shows_every_stage(capsys):
-    jaxnc.config.update("jaxnc_debug", 3)
+@pytest.mark.parametrize("level", [0, 1, 2, 3, 4])
+def test_debug_dump_shows_every_stage(capsys, level):
+    """JAXNC_DEBUG levels: 1 jaxpr + summary, 2 steps + kernel expressions, 3 generated code, 4 step times."""
+    old = jaxnc.config.jaxnc_debug
+    jaxnc.config.update("jaxnc_debug", level)
     try:
         backend = WasmBackend(threads=1)
         dev = backend.devices[0]
@@ -137,9 +140,15 @@ def test_debug_dump_shows_every_stage(capsys):
         (out,) = backend.run(exe, [backend.put(np.ones((4, 8), np.float32), dev)], dev)
         np.testing.assert_array_equal(backend.get(out), np.full(8, 8, np.float32))
     finally:
-        jaxnc.config.update("jaxnc_debug", 0)
+        jaxnc.config.update("jaxnc_debug", old)
     err = capsys.readouterr().err
-    assert "reduce_sum" in err and "program:" in err and "acc:float32" in err and "v128.load" in err
+    stages = {
+        1: "reduce_sum" in err and "program: 1 kernels" in err,  # the jaxpr and the summary line
+        2: "acc:float32" in err and "alloc %" in err,  # the kernel's expression and the program's steps
+        3: "v128.load" in err and "code of k" in err,  # the generated code
+        4: " µs" in err,  # the time of every step
+    }
+    assert stages == {n: n <= level for n in stages}, err
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "erf"])
