@@ -130,6 +130,16 @@ def test_a_server_that_ignores_range_restarts_the_download(tmp_path):
     assert server.requests == [("/file", "bytes=1000-")]
 
 
+def test_a_partial_file_past_the_end_is_discarded_on_416(tmp_path):
+    with _server() as (server, base):
+        url = base + "/file"
+        stale = PAYLOAD + b"left over from another version"
+        (tmp_path / (fetch._entry_name(url) + ".part")).write_bytes(stale)
+        path = cached_fetch(url, sha256=DIGEST, cache_dir=tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == [("/file", f"bytes={len(stale)}-"), ("/file", None)]
+
+
 def test_a_connection_that_keeps_dropping_fails_clearly_and_keeps_the_partial_file(
     tmp_path, monkeypatch
 ):
@@ -188,6 +198,12 @@ def test_offline_mode_reads_only_the_cache(tmp_path, monkeypatch):
 
 
 def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAXNC_CACHE_DIR", raising=False)
+    monkeypatch.setenv(
+        "XDG_CACHE_HOME", str(tmp_path / "xdg")
+    )  # platformdirs' user cache on Linux
+    if sys.platform.startswith("linux"):
+        assert default_cache_dir() == tmp_path / "xdg" / "jaxnc" / "downloads"
     monkeypatch.setenv("JAXNC_CACHE_DIR", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c"
     with _server() as (_, base):

@@ -10,12 +10,10 @@ import instant_clip_tokenizer
 import numpy as np
 import pytest
 import regex
-import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jaxnc_loaders import tokenizers
-from jaxnc_loaders.tokenizers import Encoding, load_tiktoken_bpe
+from jaxnc_loaders import FetchError, fetch, tokenizers
 
 _STDLIB = pathlib.Path(json.__file__).parent.parent
 CORPUS = [
@@ -49,38 +47,20 @@ CORPUS = [
 
 
 @pytest.fixture(scope="module")
-def pairs(tiktoken_files):
-    """(ours, tiktoken's) for each real rank file, plus r50k/p50k's pattern over cl100k's ranks."""
-    out = {}
-    for name, path in tiktoken_files.items():
-        spec = tokenizers.ENCODINGS[name]
-        ours = tokenizers.get_encoding(name, path=path)
-        ranks = load_tiktoken_bpe(path.read_bytes())
-        out[name] = (
-            ours,
-            tiktoken.Encoding(
-                f"ref_{name}",
-                pat_str=spec.pattern,
-                mergeable_ranks=ranks,
-                special_tokens=spec.special_tokens,
+def pairs(vocab_files, tiktoken_oracles):
+    """(ours, tiktoken's) per encoding: ours reads the canonical rank file, tiktoken's is its own registry's."""
+    return {
+        name: (
+            tokenizers.get_encoding(
+                name, path=vocab_files["r50k_base" if name == "gpt2" else name]
             ),
+            tiktoken_oracles[name],
         )
-    # No PyPI wheel ships r50k/p50k's ranks; their pre-tokenizer runs here over cl100k's ranks instead.
-    ranks = load_tiktoken_bpe(tiktoken_files["cl100k_base"].read_bytes())
-    special = {"<|endoftext|>": 100257}
-    kwargs = {
-        "pat_str": tokenizers.R50K_PATTERN,
-        "mergeable_ranks": ranks,
-        "special_tokens": special,
+        for name in NAMES
     }
-    out["r50k_pattern"] = (
-        Encoding("r50k_pattern", **kwargs),
-        tiktoken.Encoding("ref_r50k_pattern", **kwargs),
-    )
-    return out
 
 
-NAMES = ["cl100k_base", "o200k_base", "r50k_pattern"]
+NAMES = [n for n, spec in tokenizers.ENCODINGS.items() if spec.pattern is not None]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -95,6 +75,8 @@ def test_ids_equal_tiktoken_on_the_corpus(pairs, name):
     batch = [t for t in CORPUS if "<|" not in t]
     assert ours.encode_batch(batch) == ref.encode_batch(batch)
     assert ours.n_vocab == ref.n_vocab
+    assert ours.max_token_value == ref.max_token_value
+    assert ours.eot_token == ref.eot_token
     assert ours.special_tokens_set == ref.special_tokens_set
 
 
@@ -138,9 +120,9 @@ def test_decode_matches_tiktoken(pairs, name):
 def test_fuzz_ids_equal_tiktoken(pairs, text):
     for name in NAMES:
         ours, ref = pairs[name]
-        assert ours.encode(text, disallowed_special=()) == ref.encode(
-            text, disallowed_special=()
-        )
+        ids = ours.encode(text, disallowed_special=())
+        assert ids == ref.encode(text, disallowed_special=())
+        assert ours.decode_bytes(ids) == ref.decode_bytes(ids)
 
 
 def test_lone_surrogates_are_replaced_like_tiktoken(pairs):
@@ -157,8 +139,8 @@ def test_long_whitespace_run_is_not_quadratic(pairs):
     assert ours.encode(text) == ref.encode(text)
 
 
-def test_get_encoding_shares_and_checks(tiktoken_files, tmp_path):
-    path = tiktoken_files["cl100k_base"]
+def test_get_encoding_shares_and_checks(vocab_files, tmp_path):
+    path = vocab_files["cl100k_base"]
     assert tokenizers.get_encoding("cl100k_base", path=path) is tokenizers.get_encoding(
         "cl100k_base", path=path
     )
@@ -172,6 +154,26 @@ def test_get_encoding_shares_and_checks(tiktoken_files, tmp_path):
     bad.write_bytes(b"IQ== 0\nnot-base64! 1\n")
     with pytest.raises(ValueError, match="line 2"):
         tokenizers.get_encoding("p50k_base", path=bad)
+
+
+def test_without_a_path_the_canonical_file_comes_through_cached_fetch(
+    vocab_files, pairs, tmp_path, monkeypatch
+):
+    """The canonical URL's cache entry (placed here: offline, nothing is downloaded) is read and sha256-checked."""
+    monkeypatch.setenv("JAXNC_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("JAXNC_OFFLINE", "1")
+    monkeypatch.setattr(tokenizers, "_loaded", {})
+    spec = tokenizers.ENCODINGS["p50k_base"]
+    entry = tmp_path / fetch._entry_name(spec.url)
+    entry.write_bytes(vocab_files["p50k_base"].read_bytes())
+    text = CORPUS[12] + CORPUS[9]  # runs of spaces: p50k's own tokens
+    assert tokenizers.get_encoding("p50k_base").encode(text) == pairs["p50k_base"][
+        1
+    ].encode(text)
+    monkeypatch.setattr(tokenizers, "_loaded", {})
+    entry.write_bytes(entry.read_bytes()[:-1])  # one byte short: another sha256
+    with pytest.raises(FetchError, match="another sha256"):
+        tokenizers.get_encoding("p50k_base")
 
 
 # ---- CLIP ----

@@ -155,7 +155,13 @@ def parse_header(read: Callable[[int, int], bytes], size: int) -> Header:
             )
         _check_span(t)
         previous_end, previous_name = t.end, t.name
-    if 8 + n + previous_end != size:
+    if 8 + n + previous_end > size:
+        t = infos[-1]
+        raise SafetensorError(
+            f"incomplete metadata: tensor {t.name!r} has data_offsets [{t.begin}, {t.end}] but the data "
+            f"buffer has only {size - 8 - n} bytes (the file is {size}); expected the file to hold every tensor"
+        )
+    if 8 + n + previous_end < size:
         raise SafetensorError(
             f"incomplete metadata, file not fully covered: tensors end at data offset {previous_end} "
             f"(file offset {8 + n + previous_end}) but the file has {size} bytes; expected them to be equal"
