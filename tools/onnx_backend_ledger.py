@@ -3,7 +3,8 @@
     python tools/onnx_backend_ledger.py          # runs the CPU suite in-process (about a minute), prints the count
 
 The ledger is what tests/test_onnx_backend.py expects to fail (strictly: a case in it that passes fails
-the test run, so fixed cases must be removed). Reasons come from the rules below, else the error itself.
+the test run, so fixed cases must be removed; "fragile:" cases are listed whether they pass or not, as
+non-strict xfails). Reasons come from the rules below, else the error itself.
 """
 
 from __future__ import annotations
@@ -33,14 +34,12 @@ RULES = [
     (r"unsupported op type '(\w+)'", r"op \1 is not implemented yet"),
     (r"not supported by jaxnc", "dtype without jaxnc support used where a device value is needed"),
     (r"bitcast_(float64|int64)", "64-bit bit patterns: jaxnc narrows int64/float64 to 32 bits (x64 off)"),
-    (r"E8M0", "float8e8m0 rounding modes are not implemented"),
     (r"loop16_seq_none", "optional sequences as Loop state are not supported"),
-    (r"spacetodepth_crd", "SpaceToDepth's CRD mode is not implemented"),
     (
         r"test_squeezenet",
-        "stored output is a uniform softmax of ~9.5e9 logits equal only in onnxruntime's conv summation order",
+        "fragile: stored output is a uniform softmax of ~9.5e9 logits equal only in onnxruntime's conv summation order",
     ),
-    (r"test_operator_add", "float64 values beyond float32's range: jaxnc narrows float64 (x64 off)"),
+    (r"test_operator_add", "float64 subnormals (~7e-310) flush to 0 in float32: jaxnc narrows float64 (x64 off)"),
     (r"Scan-8", "Scan-8 (batch axis + sequence_lens) is not supported"),
 ]
 
@@ -76,8 +75,11 @@ def main() -> int:
     results = run_suite()
     failing = {k: v for k, v in results.items() if v}
     lines = ["# ONNX backend cases (CPU) that jaxnc-onnx fails, one per line: name  # reason",
-             "# regenerate with: python tools/onnx_backend_ledger.py"]  # fmt: skip
-    lines += [f"{name}  # {_reason(name, err)}" for name, err in sorted(failing.items())]
+             "# regenerate with: python tools/onnx_backend_ledger.py",
+             "# a reason starting with 'fragile:' marks a case that passes or fails with float summation order "
+             "(a non-strict xfail)"]  # fmt: skip
+    listed = {**{name: "" for name in results if _reason(name, "").startswith("fragile:")}, **failing}
+    lines += [f"{name}  # {_reason(name, err)}" for name, err in sorted(listed.items())]
     LEDGER.write_text("\n".join(lines) + "\n")
     print(f"{len(results) - len(failing)} passed, {len(failing)} in the ledger, of {len(results)} CPU cases")
     return 0

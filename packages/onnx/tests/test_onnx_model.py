@@ -228,3 +228,21 @@ def test_max_roi_pool_matches_onnxruntime():
     m.ir_version = 8  # what onnxruntime reads
     want = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     np.testing.assert_allclose(ONNXModel(m).run(None, feeds)[0], want, rtol=1e-6)
+
+
+def test_training_mode_dropout_keeps_one_minus_ratio_scaled():
+    # the backend suite's expected masks come from NumPy's generator; check the law instead
+    node = helper.make_node("Dropout", ["x", "r", "t"], ["y", "mask"], seed=3)
+    m = _model([node], [_vi("x", F, [100, 100]), _vi("r", F, []), _vi("t", TensorProto.BOOL, [])],
+               [_vi("y", F, [100, 100]), _vi("mask", TensorProto.BOOL, [100, 100])], opset=13)  # fmt: skip
+    model = ONNXModel(m)
+    x = np.random.default_rng(1).standard_normal((100, 100)).astype(np.float32)
+    feeds = {"x": x, "r": np.float32(0.3), "t": np.bool_(True)}
+    y, mask = model.run(None, feeds)
+    assert mask.dtype == np.bool_ and abs(mask.mean() - 0.7) < 0.03  # 10,000 draws: std 0.0046
+    np.testing.assert_allclose(y, np.where(mask, x / np.float32(0.7), 0), rtol=1e-6)
+    y2, mask2 = jaxnc.jit(lambda x, r: model(x=x, r=r, t=np.bool_(True)))(x, np.float32(0.3))
+    np.testing.assert_array_equal(np.asarray(mask2), mask)  # the same seed, eager or jitted
+    y, mask = model.run(None, {**feeds, "t": np.bool_(False)})
+    assert mask.all()
+    np.testing.assert_array_equal(y, x)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 import jaxnc
 
@@ -52,17 +52,24 @@ def on_device(dtype) -> bool:
     return _ON_DEVICE[dtype]
 
 
-def host_cast(x: np.ndarray, dtype, saturate: bool = True) -> np.ndarray:
-    """Cast on the host (ml_dtypes), saturating to the target's finite range as ONNX Cast/QuantizeLinear do."""
+def host_cast(x: np.ndarray, dtype, saturate: bool = True, round_mode: str = "up") -> np.ndarray:
+    """Cast on the host (ml_dtypes), saturating to the target's finite range as ONNX Cast/QuantizeLinear do;
+    `round_mode` ("up", "down" or "nearest") is Cast's rounding to float8e8m0."""
     import ml_dtypes
 
     dtype = np.dtype(dtype)
     x = np.asarray(x)
     if x.dtype == dtype:
         return x
+    if dtype == ml_dtypes.float8_e8m0fnu:
+        return numpy_helper.to_float8e8m0(x.astype(np.float32), saturate, round_mode)
     if "int" in dtype.name and dtype.itemsize == 1 and dtype.name not in ("int8", "uint8"):
-        # sub-byte ints wrap around as the other integer casts do (QuantizeLinear clips before)
-        v = np.trunc(x.astype(np.float64)).astype(np.int64) if x.dtype.kind == "f" else x.astype(np.int64)
+        if x.dtype.kind not in "biu":
+            # NB: float -> fixed point is undefined out of range in ONNX; ml_dtypes truncates toward zero
+            # (0 out of range from 0.7 on), as ONNX's reference does (QuantizeLinear clips before)
+            return x.astype(dtype)
+        # fixed point -> sub-byte ints: the higher bits are discarded, as the spec says
+        v = x.astype(np.int64)
         bits = int(dtype.name.lstrip("uint"))
         v = v % (1 << bits)
         if not dtype.name.startswith("u"):

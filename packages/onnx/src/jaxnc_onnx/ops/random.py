@@ -1,4 +1,4 @@
-"""Random ops through jaxnc.random, keyed by the node's `seed` attribute (0 when absent)."""
+"""Random ops (and training-mode Dropout) through jaxnc.random, keyed by the node's `seed` attribute (0 when absent)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,15 @@ def _multinomial(node, logits):
     dt = device_dtype(np_dtype(node.attr("dtype", 6)))
     s = jrandom.categorical(_key(node), logits[:, None, :], axis=-1, shape=(logits.shape[0], n))
     return s.astype(dt) if np.dtype(dt) != s.dtype else s
+
+
+@op("Dropout", static=True)
+def _dropout(node, x, ratio=None, training_mode=None):
+    """The identity (mask all true) unless `training_mode` (opset 12+) is true: then each value is kept
+    with probability 1 - ratio and scaled by 1 / (1 - ratio), the mask drawn from jaxnc.random."""
+    if training_mode is None or not bool(node.host(training_mode, "training_mode")):
+        return x, node.xp.ones(x.shape, dtype=bool)
+    x = node.dev(x)
+    r = jnp.float32(0.5) if ratio is None else node.dev(ratio).astype(jnp.float32)
+    mask = jrandom.uniform(_key(node), tuple(x.shape), jnp.float32) >= r
+    return jnp.where(mask, x * (1 / (1 - r)), 0).astype(x.dtype), mask

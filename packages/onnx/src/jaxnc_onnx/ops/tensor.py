@@ -58,7 +58,8 @@ def _cast(node, x):
 
 def _cast_to(node, x, dt):
     if node.xp is np or not on_device(dt):
-        return host_cast(node.host(x, "a value cast to a host-only dtype"), dt, bool(node.attr("saturate", 1)))
+        value = node.host(x, "a value cast to a host-only dtype")
+        return host_cast(value, dt, bool(node.attr("saturate", 1)), node.attr("round_mode", "up"))
     if x.dtype.kind == "f" and dt.kind in "iu":
         x = jnp.trunc(x)  # NB: float -> int truncates toward zero in ONNX
     return x.astype(dt)
@@ -305,13 +306,6 @@ def _pad(node, x, pads=None, value=None, axes=None):
     if mode not in ("reflect", "edge", "wrap"):
         raise node.fail(f"unknown pad mode {mode!r} (expected constant, reflect, edge or wrap)")
     return xp.pad(x, widths, mode=mode)
-
-
-@op("Dropout", static=True)
-def _dropout(node, x, ratio=None, training_mode=None):
-    if training_mode is not None and bool(node.host(training_mode, "training_mode")):
-        raise node.fail("training_mode=True is not supported (inference only)")
-    return x, node.xp.ones(x.shape, dtype=bool)
 
 
 @op("DepthToSpace", static=True)
