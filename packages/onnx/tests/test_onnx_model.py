@@ -172,6 +172,8 @@ def test_wrong_input_shape_dtype_and_names_are_reported():
         model.run(None, {"x": np.zeros((4, 15), np.float32)})
     with pytest.raises(OnnxError, match="input 'x': expected dtype FLOAT"):
         model.run(None, {"x": np.zeros((4, 16), np.int32)})
+    with pytest.raises(OnnxError, match=r"input 'x': expected dtype FLOAT \(float32\), got float64"):
+        model.run(None, {"x": np.zeros((4, 16), np.float64)})  # NumPy feeds exactly, as onnxruntime
     with pytest.raises(OnnxError, match="input 'x': expected dtype FLOAT"):
         model(x=jnp.zeros((4, 16), jnp.int32))  # jaxnc arrays are checked too
     with pytest.raises(OnnxError, match="missing inputs"):

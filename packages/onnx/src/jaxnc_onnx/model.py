@@ -149,11 +149,17 @@ class ONNXModel:
         if value is None or isinstance(value, list):
             return value if value is None else [self._feed(name, v) for v in value]
         declared = _value_type(self._declared[name]) if name in self._declared else None
-        if isinstance(value, (np.generic, int, float, bool)):
+        if isinstance(value, (int, float, bool)):  # a Python scalar takes the declared dtype
+            value = np.asarray(value, dtype=np_dtype(declared[0]) if declared is not None and declared[0] else None)
+        elif isinstance(value, np.generic):
             value = np.asarray(value)
         if declared is not None and declared[0]:
             want = np_dtype(declared[0])
-            if device_dtype(want) != device_dtype(value.dtype):
+            # NumPy feeds must have the declared dtype exactly (as onnxruntime asks); jaxnc arrays have
+            # 64-bit types narrowed unless x64 is on, so they are compared as narrowed
+            exact = isinstance(value, np.ndarray)
+            got = np.dtype(value.dtype)
+            if (got != want) if exact else (device_dtype(want) != device_dtype(got)):
                 raise OnnxError(
                     f"input {name!r}: expected dtype {onnx_type_name(declared[0])} ({want}), got {value.dtype}"
                 )
