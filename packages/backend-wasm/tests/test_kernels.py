@@ -119,6 +119,22 @@ def test_allocator_reuses_and_reports_out_of_memory():
         alloc.free(12345)
 
 
+def test_allocator_gives_free_blocks_at_the_top_back():
+    limit = 4 << 20
+    alloc = Allocator(lambda end: end <= limit)
+    small = alloc.alloc(100)
+    big = alloc.alloc(2 << 20)
+    alloc.free(big)
+    bigger = alloc.alloc(3 << 20)  # fits only where the freed 2 MiB were
+    assert bigger == big and alloc.in_use == 128 + (3 << 20)
+    alloc.free(bigger)
+    assert alloc.alloc(2 << 20) == big  # the freed 3 MiB block went back to the bump pointer too
+    with pytest.raises(MemoryError, match="out of memory"):
+        alloc.alloc(3 << 20)
+    alloc.free(small)
+    assert alloc.alloc(100) == small
+
+
 def test_too_big_for_memory32_is_a_python_error():
     backend = _wasm().backend
     with pytest.raises(MemoryError, match="memory32"):
