@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -103,6 +105,19 @@ def test_threads_split_big_kernels():
     np.testing.assert_allclose(backend.get(out), np.sqrt(np.abs(x)) * 3 + 1, rtol=1e-6)
     (k,) = backend._kernels.values()
     assert k.work >= 1 << 18 and backend.pool is not None
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    from jaxnc_wasm.backend import default_threads
+
+    monkeypatch.setenv("JAXNC_WASM_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.delenv("JAXNC_WASM_THREADS")
+    assert default_threads() == (os.cpu_count() or 1)
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv("JAXNC_WASM_THREADS", bad)
+        with pytest.raises(ValueError, match="JAXNC_WASM_THREADS must be a positive integer"):
+            default_threads()
 
 
 def test_allocator_reuses_and_reports_out_of_memory():

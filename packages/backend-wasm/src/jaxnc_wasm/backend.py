@@ -52,9 +52,15 @@ class CompiledLoop:
 
 
 def default_threads() -> int:
-    env = os.environ.get("JAXNC_WASM_THREADS")
+    env = os.environ.get("JAXNC_WASM_THREADS", "").strip()
     if env:
-        return max(1, int(env))
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"JAXNC_WASM_THREADS must be a positive integer (threads for big kernels), got {env!r}")
+        return n
     return os.cpu_count() or 1
 
 
