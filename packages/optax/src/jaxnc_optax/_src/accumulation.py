@@ -11,8 +11,8 @@ import numpy as np
 import jaxnc
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
+from jaxnc.lax import cond
 from jaxnc_optax._src import base, numerics
-from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.tree_casting import tree_cast, tree_cast_like
 from jaxnc_optax._src.tree_math import (
     tree_bias_correction,

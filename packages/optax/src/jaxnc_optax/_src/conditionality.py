@@ -7,8 +7,8 @@ from typing import Any, NamedTuple, Protocol
 
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
+from jaxnc.lax import cond
 from jaxnc_optax._src import base, numerics
-from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.tree_math import tree_zeros_like
 
 

@@ -10,7 +10,6 @@ import numpy as np
 import jaxnc.numpy as jnp
 from jaxnc import lax, tree_util
 from jaxnc_optax._src import base, numerics
-from jaxnc_optax._src.control_flow import cond
 from jaxnc_optax._src.numerics import abs_sq
 from jaxnc_optax._src.tree_casting import tree_cast, tree_cast_like
 from jaxnc_optax._src.tree_math import (
@@ -974,8 +973,8 @@ def scale_by_novograd(
         if params is None:
             raise ValueError(base.NO_PARAMS_MSG)
         count_inc = numerics.safe_increment(state.count)
-        nu = cond(count_inc == 1, init_nu, update_nu, updates, state.nu)
-        mu = cond(count_inc == 1, init_mu, update_mu, updates, params, state.mu, nu)
+        nu = lax.cond(count_inc == 1, init_nu, update_nu, updates, state.nu)
+        mu = lax.cond(count_inc == 1, init_mu, update_mu, updates, params, state.mu, nu)
         mu = tree_cast(mu, mu_dtype)
         return mu, ScaleByNovogradState(count=count_inc, mu=mu, nu=nu)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import jaxnc.numpy as jnp
 from jaxnc import tree_util
+from jaxnc.lax import cond
 from jaxnc_optax._src import base
-from jaxnc_optax._src.control_flow import cond
 
 
 def _is_none(x: Any) -> bool:
