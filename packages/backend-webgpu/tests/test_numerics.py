@@ -125,6 +125,56 @@ def test_transcendental_ulps(name, fn, ref, lo, hi, ulps):
     assert _ulp(got, want).max() <= ulps
 
 
+def _x64_adapter():
+    features = dev().backend.runtime.features
+    if not {"shader-f64", "shader-int64"} <= set(features):
+        pytest.skip(f"{dev().backend.adapter} has no shader-f64/shader-int64")
+    old = jaxnc.config.jax_enable_x64
+    jaxnc.config.update("jax_enable_x64", True)
+    return old
+
+
+F64_SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+
+
+@pytest.mark.parametrize(
+    "name,fn,ref,x",
+    [("exp", jnp.exp, np.exp, np.linspace(-740, 709, 4001)), ("log", jnp.log, np.log, np.geomspace(5e-324, 1e308, 4001)),
+     ("sin", jnp.sin, np.sin, np.linspace(-100, 100, 4001)), ("cos", jnp.cos, np.cos, np.linspace(-100, 100, 4001)),
+     ("tanh", jnp.tanh, np.tanh, np.concatenate([np.linspace(-30, 30, 4001), np.linspace(-1e-3, 1e-3, 101)])),
+     ("erf", lax.erf, np.vectorize(math.erf), np.linspace(-7, 7, 4001))],
+)  # fmt: skip
+def test_float64_transcendentals_run_as_kernels(name, fn, ref, x):
+    """The toolkit's float64 expansions render in WGSL (f64 <-> i64 bitcasts, i64 shifts by constants):
+    one dispatch, no host routine, <= 2 ULP against NumPy/math, specials as NumPy."""
+    old = _x64_adapter()
+    try:
+        x = np.concatenate([x, F64_SPECIALS, [-1.0]])
+        before = dev().backend.memory_stats()["dispatches"]
+        got = on_gpu(jaxnc.jit(fn), x)
+        assert dev().backend.memory_stats()["dispatches"] - before == 1
+    finally:
+        jaxnc.config.update("jax_enable_x64", old)
+    assert got.dtype == np.float64
+    with np.errstate(all="ignore"):
+        want = ref(x)
+    normal = np.isfinite(want) & (want != 0)
+    assert (np.abs(got[normal] - want[normal]) / np.spacing(np.abs(want[normal]))).max() <= 2
+    np.testing.assert_array_equal(got[~normal], want[~normal])
+
+
+def test_int64_shifts_by_constants():
+    old = _x64_adapter()
+    try:
+        x = np.array([1, -7, 2**40 + 3, -(2**62), 2**63 - 1], np.int64)
+        for k in (0, 3, 52, 63, 64, -1):
+            for f in (lax.shift_left, lax.shift_right_arithmetic, lax.shift_right_logical):
+                fn = jaxnc.jit(lambda v, f=f, k=k: f(v, np.int64(k)))
+                np.testing.assert_array_equal(on_gpu(fn, x), on_cpu(fn, x), err_msg=f"{f.__name__} by {k}")
+    finally:
+        jaxnc.config.update("jax_enable_x64", old)
+
+
 def test_float16_and_bool_and_uint8():
     dev_ = dev()
     if "shader-f16" in dev_.backend.runtime.features:

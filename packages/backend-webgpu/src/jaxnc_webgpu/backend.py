@@ -80,6 +80,8 @@ class WebGPUBackend(KernelBackend):
             return True
         if op.startswith("reduce_"):
             return op[7:] in REDUCE_OPS
+        if op == "bitcast_convert_type":  # equal widths only (lax); the f64 expansions need f64 <-> i64
+            return dtype.itemsize in (4, 8)
         if dtype.kind == "f":
             return op in _FLOAT or (op in wgsl.TRANSCENDENTAL and dtype != wgsl.F64)
         if dtype == wgsl.BOOL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -205,6 +206,10 @@ def _shift(op: str, a: list[str], dt) -> str:
     # out-of-range amounts (negative or >= bits) give 0, or the sign fill for arithmetic right shifts
     amount = f"u32({a[1]})" if t in ("i32", "u32") else f"u32(clamp({a[1]}, {literal(0, dt)}, {literal(bits, dt)}))"
     oob = f"(u32({a[1]}) >= {bits}u)" if t in ("i32", "u32") else f"({a[1]} < {zero} || {a[1]} >= {literal(bits, dt)})"
+    const = re.fullmatch(r"(-?\d+)l[iu]", a[1]) if bits == 64 else None
+    if const is not None:  # naga's constant evaluation cannot convert an i64/u64 literal to u32
+        k = int(const.group(1))
+        amount, oob = f"{min(max(k, 0), 63)}u", ("false" if 0 <= k < 64 else "true")  # naga rejects `<< 64u`
     if op == "shift_left":
         return f"select({_wrap(f'({a[0]} << {amount})', dt)}, {zero}, {oob})"
     if op == "shift_right_arithmetic":
