@@ -50,7 +50,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "unary/complex_inf": "complex functions at infinities follow NumPy (C99 Annex G); XLA gives NaN in places",
     "unary/round_int_decimals": "jnp.round of integers with negative decimals rounds; JAX raises NotImplementedError",
     "index/static_oob_error": "a static out-of-bounds integer index raises IndexError (docs/decisions.md); JAX clamps",
-    "dtypes/weak_results": "jnp.bfloat16(1.0) is an ml_dtypes scalar, so + 1e-3 follows NumPy (float32), not JAX (bfloat16)",
     "dtypes/int8_plus_300": "jnp.int8 is NumPy's scalar type, so jnp.int8(3) is a NumPy scalar with NumPy arithmetic",
     "binary/clip": "jnp.int8(5) is a NumPy scalar (see dtypes/int8_plus_300); NumPy rejects 300 for int8",
     "cast/bitcast": "lax.bitcast_convert_type between different widths is not implemented",

@@ -139,6 +139,15 @@ def test_buffers_are_reused():
     assert len(allocs) < len(launches)  # some kernel wrote into a buffer freed earlier
 
 
+@pytest.mark.parametrize("i", range(7))
+def test_scalar_element_of_a_concatenate(i):
+    """A 0-d slice of a concatenation reads the right piece: the pieces it misses are fully masked there,
+    and reshaping such a view to () must keep that (it once read a[3] of a 3-element `a` instead of b[0])."""
+    a, b = np.arange(3, dtype=np.float32) * 10, np.arange(4, dtype=np.float32) * 10 + 30
+    (got,), _ = _run(reference_kernel_backend(), lambda a, b: jnp.concatenate([a, b])[i], a, b)
+    assert got.shape == () and got == np.concatenate([a, b])[i]
+
+
 @pytest.mark.parametrize("ops", list(itertools.product(["T", "flip", "pad", "slice", "reshape"], repeat=3))[::7])
 def test_views_match_numpy(ops):
     """Index arithmetic of composed views reads the same elements NumPy's movement ops produce."""

@@ -44,16 +44,4 @@ def test_matches_golden_on_backend(backend: str, name: str, golden: dict) -> Non
     with jaxnc.default_device(device):
         assert jnp.asarray(0.0).devices() == {device}  # the row really runs there
         actual = gc.run_row(jaxnc_optax, jaxnc, gc.ROWS[name])
-    if name not in gc.RANDOM_ROWS:
-        _assert_trajectory(actual, golden[f"traj/{name}"], f"{name} on {backend}")
-        return
-    # Core bug (packages/core lowering, not optax): under jit on kernel backends a size-1 slice of a
-    # concatenate reads the wrong operand, e.g. jit(lambda a, b: jnp.concatenate([a, b])[3]) gives 0.0 for
-    # a=[1, 2], b=[10, 20] on wasm and webgpu (the kernel is `out = in1[3]`). random.split concatenates, and
-    # splitting a split key reads through it, so the noise differs from optax's. The row still runs: once
-    # core is fixed it matches, and this test fails to say the xfail can go.
-    try:
-        _assert_trajectory(actual, golden[f"traj/{name}"], f"{name} on {backend}")
-    except AssertionError:
-        pytest.xfail(f"jitted split of a split key is wrong on {backend} (core concatenate+slice lowering bug)")
-    pytest.fail(f"{name} now matches optax on {backend}: the core bug is fixed, remove this xfail")
+    _assert_trajectory(actual, golden[f"traj/{name}"], f"{name} on {backend}")

@@ -131,6 +131,8 @@ class View:
                 strides.append(s)
                 mask.append(m)
         if any(hi <= lo for lo, hi in self.mask) and all(hi > lo for lo, hi in mask):
+            if not new_shape:
+                return None  # a 0-d view has no mask to hold "fully masked": the tracker keeps this view
             mask = [(0, 0)] * len(new_shape)  # a fully masked view stays fully masked
         return View.create(new_shape, strides, self.offset, tuple(mask))
 
