@@ -310,7 +310,7 @@ def acosh(x: _E) -> _E:
     big = log(x) + 0.693147180559945309
     t = x - 1.0  # exact near 1, where x*x - 1 would cancel
     y = log1p(t + _u("sqrt", t * t + t + t))
-    return _where(x > 1e18, big, y)
+    return _where(x < 1.0, math.nan, _where(x > 1e18, big, y))  # x < 1 (-inf too) is outside the domain
 
 
 def atanh(x: _E) -> _E:
@@ -320,18 +320,38 @@ def atanh(x: _E) -> _E:
 
 
 def pow_(x: _E, y: _E) -> _E:
-    ax = _u("abs", x)
-    r = exp(y * log(ax))
+    return _pow_signs(x, y, exp(y * log(_u("abs", x))))
+
+
+def pow_via_f64(x: _E, y: _E) -> _E:
+    """float32 pow through the float64 exp/log, for backends that render float64: y·log|x| multiplies
+    log's error by up to ~100, so `pow_` in float32 alone is off by up to ~100 ULP."""
+
+    def f64(v: _E) -> _E:
+        return _u("convert_element_type", v, new_dtype=F64, weak_type=False)
+
+    r = exp_f64(f64(y) * log_f64(f64(_u("abs", x))))
+    return _pow_signs(x, y, _u("convert_element_type", r, new_dtype=F32, weak_type=False))
+
+
+def _pow_signs(x: _E, y: _E, r: _E) -> _E:
+    """|x|**y = `r` with the signs and special cases of C's pow: a negative x (-0 and -inf too) keeps
+    its sign for odd integer y; finite x < 0 with non-integer y is NaN; (-1)**±inf, x**0 and 1**y are 1."""
     y_int = _u("floor", y).eq(y)
     odd = _and(y_int, _u("floor", y * 0.5).ne(y * 0.5))
-    r = _where(x < 0.0, _where(y_int, _where(odd, -r, r), math.nan), r)
-    return _where(_or(y.eq(0.0), x.eq(1.0)), 1.0, r)
+    r = _where(_and(_signbit(x), odd), -r, r)
+    r = _where(_and(_and(x < 0.0, x > -math.inf), _u("not", y_int)), math.nan, r)
+    one = _or(_or(y.eq(0.0), x.eq(1.0)), _and(x.eq(-1.0), _u("abs", y).eq(math.inf)))
+    return _where(one, 1.0, r)
 
 
 def cbrt(x: _E) -> _E:
     ax = _u("abs", x)
+    tiny = ax < 1.1754943508222875e-38  # subnormals: cbrt(x * 2**24) / 2**8, so y**3 in the Newton step is normal
+    ax = _where(tiny, ax * 16777216.0, ax)
     y = exp(log(ax) * (1.0 / 3.0))
     y = _where(_and(ax > 0.0, ax < math.inf), y - (y * y * y - ax) / (3.0 * y * y), y)  # one Newton step
+    y = _where(tiny, y * 0.00390625, y)
     return _where(x < 0.0, -y, y)
 
 
@@ -518,11 +538,27 @@ EXPANSIONS: dict[str, Callable] = {
 _TABLES = {F32: EXPANSIONS, F64: EXPANSIONS_F64}
 
 
-def _expansion(node: ir.Expr, args: tuple) -> ir.Expr | None:
+# odd functions whose NumPy value at -0 is -0: their expansion returns x itself at ±0
+_SIGNED_ZERO = frozenset(
+    {"sin", "tan", "tanh", "sinh", "asinh", "atan", "asin", "atanh", "cbrt", "log1p", "expm1", "erf"}
+)
+
+
+def _renders_f64(renders: Callable[[str, np.dtype], bool]) -> bool:
+    return renders("mul", F64) and renders("convert_element_type", F64) and renders("convert_element_type", F32)
+
+
+def _expansion(node: ir.Expr, args: tuple, renders: Callable[[str, np.dtype], bool] | None = None) -> ir.Expr | None:
     fn = _TABLES.get(node.dtype, {}).get(node.op)
     if fn is None or any(a.dtype != node.dtype for a in args):
         return None
-    return fn(*(_E(a) for a in args)).x
+    if fn is pow_ and renders is not None and _renders_f64(renders):
+        fn = pow_via_f64
+    out = fn(*(_E(a) for a in args))
+    if node.op in _SIGNED_ZERO:
+        (x,) = args
+        out = _where(_E(x).eq(0.0), _E(x), out)
+    return out.x
 
 
 def expand(root: ir.Expr, renders: Callable[[str, np.dtype], bool]) -> ir.Expr:
@@ -531,7 +567,7 @@ def expand(root: ir.Expr, renders: Callable[[str, np.dtype], bool]) -> ir.Expr:
     def rule(node, args):
         if node.op in ir.LEAVES or renders(node.op, node.args[0].dtype if node.args else node.dtype):
             return None
-        out = _expansion(node, args)
+        out = _expansion(node, args, renders)
         return None if out is None else expand(out, renders)
 
     return ir.rewrite(root, rule)
