@@ -43,28 +43,37 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
 
 
 def _lgamma_pos(x):
-    """log Gamma(x) for x >= 0.5 (Lanczos)."""
+    """log Gamma(x) for x >= 0.5 (Lanczos), in place on scratch buffers (this runs on every igamma/betainc call)."""
     z = x - 1
     s = np.full_like(z, _LANCZOS[0])
+    tmp = np.empty_like(z)
     for i, c in enumerate(_LANCZOS[1:], 1):
-        s = s + c / (z + i)
-    t = z + 7.5
-    return 0.5 * math.log(2 * math.pi) + (z + 0.5) * np.log(t) - t + np.log(s)
+        np.add(z, i, out=tmp)
+        np.divide(c, tmp, out=tmp)
+        s += tmp
+    z += 7.5  # t = z + 7.5
+    np.log(s, out=s)
+    np.log(z, out=tmp)
+    tmp *= x - 0.5  # (z + 0.5) log t
+    tmp -= z
+    tmp += s
+    tmp += 0.5 * math.log(2 * math.pi)
+    return tmp
 
 
 def lgamma_ref(x):
     x = np.asarray(x, np.float64)
     small = x < 0.5
-    xs = np.where(small, 1 - x, x)
-    out = _lgamma_pos(xs)
-    # reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x)
-    sinpix = np.abs(np.sin(np.pi * np.where(small, x - np.round(x), 0.5)))
-    refl = math.log(math.pi) - np.log(sinpix) - out
-    out = np.where(small, refl, out)
-    out = np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
-    out = np.where(np.isinf(x), np.inf, out)
-    out = np.where((x == 1) | (x == 2), 0.0, out)
-    return np.where(np.isnan(x), np.nan, out)
+    out = _lgamma_pos(np.where(small, 1 - x, x))
+    if small.any():
+        # reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x)
+        xs = x[small]
+        out[small] = math.log(math.pi) - np.log(np.abs(np.sin(np.pi * (xs - np.round(xs))))) - out[small]
+        out[small & (x == np.floor(x))] = np.inf
+    out[np.isinf(x)] = np.inf
+    out[(x == 1) | (x == 2)] = 0.0
+    out[np.isnan(x)] = np.nan
+    return out
 
 
 _BERN = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330,
@@ -128,17 +137,45 @@ def polygamma_ref(n, x):
     return np.where((n < 0) | (n != np.floor(n)), np.nan, out)
 
 
+def _until_converged(state, step, converged, iters, result):
+    """Run `step(i, *state)` (in place) for i = 1..iters on the elements not yet `converged(*state)`;
+    return `state[result]`, full size. `state` holds fresh arrays that are overwritten.
+
+    Every 8 steps, once a fifth of the working set has converged, those elements are dropped from it,
+    so the cost follows each element's own iteration count rather than the slowest one's.
+    """
+    out = state[result]
+    idx = None
+    for i in range(1, iters + 1):
+        step(i, *state)
+        if i % 8 == 0:
+            live = ~converged(*state)
+            n_live = np.count_nonzero(live)
+            if n_live <= 0.8 * live.size:
+                if idx is None:
+                    idx = np.flatnonzero(live)
+                else:
+                    out[idx] = state[result]
+                    idx = idx[live]
+                state = [v[live] for v in state]
+                if n_live == 0:
+                    break
+    if idx is not None:
+        out[idx] = state[result]
+    return out
+
+
 def _igamma_series(a, x, iters=300):
     """P(a, x) by its power series (good for x < a + 1)."""
-    term = 1 / a
-    total = term.copy()
-    ap = a.copy()
-    for i in range(iters):
-        ap = ap + 1
-        term = term * x / ap
-        total = total + term
-        if i % 8 == 7 and np.all(np.abs(term) <= 1e-16 * np.abs(total)):
-            break
+
+    def step(i, ap, xx, term, total):
+        ap += 1
+        term *= xx
+        term /= ap
+        total += term
+
+    total = _until_converged([a.copy(), x, 1 / a, 1 / a], step,
+                             lambda ap, xx, term, total: np.abs(term) <= 1e-16 * np.abs(total), iters, 3)  # fmt: skip
     return total * np.exp(-x + a * np.log(x) - lgamma_ref(a))
 
 
@@ -146,19 +183,21 @@ def _igammac_cf(a, x, iters=300):
     """Q(a, x) by Lentz's continued fraction (good for x >= a + 1)."""
     tiny = 1e-300
     b = x + 1 - a
-    c = np.full_like(x, 1 / tiny)
-    d = 1 / np.where(b == 0, tiny, b)
-    h = d.copy()
-    for i in range(1, iters + 1):
-        an = -i * (i - a)
-        b = b + 2
-        d = an * d + b
-        d = 1 / np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        h = h * d * c
-        if i % 8 == 0 and np.all(np.abs(d * c - 1) < 4e-16):
-            break
+
+    def step(i, aa, b, c, d, h, delta):
+        an = -i * (i - aa)
+        b += 2
+        d[:] = an * d + b
+        d[np.abs(d) < tiny] = tiny
+        np.divide(1, d, out=d)
+        c[:] = b + an / c
+        c[np.abs(c) < tiny] = tiny
+        np.multiply(d, c, out=delta)
+        h *= delta
+
+    state = [a, b, np.full_like(x, 1 / tiny), 1 / np.where(b == 0, tiny, b), None, np.zeros_like(x)]
+    state[4] = state[3].copy()
+    h = _until_converged(state, step, lambda aa, b, c, d, h, delta: np.abs(delta - 1) < 4e-16, iters, 4)
     return np.exp(-x + a * np.log(x) - lgamma_ref(a)) * h
 
 
