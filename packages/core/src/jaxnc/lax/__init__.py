@@ -9,16 +9,17 @@ from jaxnc._src.lax.lax import (  # noqa: F401
     nextafter, pad, population_count, pow, real, reduce_and, reduce_max, reduce_min, reduce_or, reduce_precision,
     reduce_prod, reduce_sum, rem, reshape, rev, round, rsqrt, select, select_n, shift_left, shift_right_arithmetic,
     shift_right_logical, sign, sin, sinh, slice, slice_in_dim, sqrt, square, squeeze, stop_gradient, sub, tan, tanh,
-    transpose,
+    transpose, zeros_like_array, broadcast_to_rank, collapse, batch_matmul, optimization_barrier, broadcast_shapes,
 )
 from jaxnc._src.lax.slicing import (  # noqa: F401
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim, dynamic_slice,
-    dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice, gather, scatter, scatter_add, scatter_max,
+    dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice, dynamic_update_slice_in_dim, index_take, gather, scatter, scatter_add, scatter_max,
     scatter_min, scatter_mul,
 )
 
 from jaxnc._src.lax.lax import Precision, RoundingMethod  # noqa: F401, E402
-from jaxnc._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401
+from jaxnc._src.lax.sorting import approx_max_k, approx_min_k, sort, sort_key_val, top_k  # noqa: F401
+from jaxnc._src.lax.reductions import reduce, reduce_xor  # noqa: F401
 from jaxnc._src.lax.convolution import (  # noqa: F401
     ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_transpose, conv_with_general_padding,
 )

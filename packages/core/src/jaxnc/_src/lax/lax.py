@@ -1070,8 +1070,17 @@ def _reduce_prod_jvp(primals, tangents, axes):
     return ans, reduce_sum(mul(tf, mul(left, right)), (last,))
 
 
-reduce_and_p = reduction("reduce_and", lambda x, axis: np.all(x, axis=axis), "int_or_bool")
-reduce_or_p = reduction("reduce_or", lambda x, axis: np.any(x, axis=axis), "int_or_bool")
+def _bitwise_reduce(logical, bitwise):
+    """Logical on booleans, bitwise on integers (XLA's and/or reductions; np.all would give 0/1 on ints)."""
+
+    def impl(x, axis):
+        return logical(x, axis=axis) if x.dtype == np.bool_ else bitwise.reduce(x, axis=axis, dtype=x.dtype)
+
+    return impl
+
+
+reduce_and_p = reduction("reduce_and", _bitwise_reduce(np.all, np.bitwise_and), "int_or_bool")
+reduce_or_p = reduction("reduce_or", _bitwise_reduce(np.any, np.bitwise_or), "int_or_bool")
 for _p in (reduce_and_p, reduce_or_p):
     ad.defjvp_zero(_p)
 
@@ -1637,6 +1646,49 @@ def squeeze(x, dimensions):
             raise ValueError(f"cannot select an axis to squeeze out which has size not equal to one, got shape="
                              f"{a.shape} and dimensions={tuple(dimensions)}")
     return reshape(x, [s for i, s in enumerate(a.shape) if i not in dims])
+
+
+def broadcast_to_rank(x, rank: int):
+    """`lax.broadcast_to_rank`: add leading unit dimensions up to rank `rank`."""
+    nd = _aval(x).ndim
+    if rank < nd:
+        raise ValueError(f"broadcast_to_rank: rank {rank} is below the operand's rank {nd}")
+    return broadcast(x, (1,) * (rank - nd))
+
+
+def collapse(operand, start_dimension: int, stop_dimension: int | None = None):
+    """`lax.collapse`: merge dimensions [start_dimension, stop_dimension) into one."""
+    shape = _aval(operand).shape
+    lo = start_dimension % len(shape) if shape else 0
+    hi = len(shape) if stop_dimension is None else stop_dimension % (len(shape) + 1)
+    if not 0 <= lo <= hi <= len(shape):
+        raise ValueError(f"collapse: invalid dimension range [{start_dimension}, {stop_dimension}) for shape {shape}")
+    return reshape(operand, (*shape[:lo], math.prod(shape[lo:hi]), *shape[hi:]))
+
+
+def batch_matmul(lhs, rhs, precision=None):
+    """`lax.batch_matmul`: matmul over the last two axes, the leading axes being batch axes of equal sizes."""
+    la, ra = _aval(lhs), _aval(rhs)
+    if la.ndim < 2 or la.ndim != ra.ndim or la.shape[:-2] != ra.shape[:-2]:
+        raise ValueError(f"batch_matmul needs operands of equal rank >= 2 and equal batch shapes, got {la.shape} and "
+                         f"{ra.shape}")  # fmt: skip
+    batch = tuple(range(la.ndim - 2))
+    return dot_general(lhs, rhs, (((la.ndim - 1,), (ra.ndim - 2,)), (batch, batch)), precision)
+
+
+def optimization_barrier(operand):
+    """`lax.optimization_barrier`: the identity on a pytree of arrays; XLA's scheduling fence has no meaning
+    here since jaxnc's lowering does no cross-barrier rematerialisation or CSE that it would prevent."""
+    from jaxnc._src.tree_util import tree_map
+
+    return tree_map(lambda v: v if isinstance(v, core.Tracer) or hasattr(v, "aval") else np.asarray(v), operand)
+
+
+def broadcast_shapes(*shapes):
+    """`lax.broadcast_shapes`: the NumPy broadcast of `shapes` (a ValueError names incompatible ones)."""
+    from jaxnc._src.numpy import lax_numpy
+
+    return lax_numpy.broadcast_shapes(*shapes)
 
 
 

@@ -494,6 +494,30 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
     return dynamic_slice(operand, starts, sizes)
 
 
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    """`lax.dynamic_update_slice_in_dim`: write `update` into `operand` from `start_index` along `axis`."""
+    starts = [0] * get_aval(operand).ndim
+    starts[axis] = start_index
+    return dynamic_update_slice(operand, update, starts)
+
+
+def index_take(src, idxs, axes):
+    """`lax.index_take`: `src` indexed by the integer arrays `idxs` along `axes` (negative indices wrap), one
+    result row per index; the remaining axes follow in order."""
+    shape = get_aval(src).shape
+    axes = tuple(int(a) for a in axes)
+    if len(idxs) != len(axes):
+        raise ValueError(f"index_take: {len(idxs)} index arrays for {len(axes)} axes {axes}")
+    indices = lax.concatenate([lax.expand_dims(i, (1,)) for i in idxs], 1)
+    sizes = lax.broadcast_in_dim(np.array([shape[a] for a in axes], get_aval(indices).dtype), get_aval(indices).shape,
+                                 (1,))  # fmt: skip
+    indices = lax.select(lax.lt(indices, lax.full_like(indices, 0)), lax.add(indices, sizes), indices)
+    slice_sizes = [1 if i in axes else d for i, d in enumerate(shape)]
+    dnums = GatherDimensionNumbers(offset_dims=tuple(range(1, len(shape) - len(axes) + 1)), collapsed_slice_dims=axes,
+                                   start_index_map=axes)  # fmt: skip
+    return gather(src, indices, dnums, slice_sizes)
+
+
 def dynamic_update_index_in_dim(operand, update, index, axis):
     if get_aval(update).ndim == get_aval(operand).ndim - 1:
         update = lax.expand_dims(update, (axis,))

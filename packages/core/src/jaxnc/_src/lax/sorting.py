@@ -210,6 +210,32 @@ def top_k(operand, k: int):
     return tuple(top_k_p.bind(operand, k=k))
 
 
+def approx_max_k(operand, k: int, reduction_dimension: int = -1, recall_target: float = 0.95, is_max_k: bool = True,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True):  # fmt: skip
+    """`lax.approx_max_k`, computed exactly (recall 1, which meets any `recall_target`): the `k` largest
+    entries along `reduction_dimension` and their int32 indices; `approx_min_k` for the smallest.
+
+    `reduction_input_size_override` and `aggregate_to_topk` only steer TPU's approximate algorithm.
+    """
+    nd = get_aval(operand).ndim
+    dim = int(reduction_dimension) % nd
+    x = moveaxis(operand, dim, nd - 1)
+    if not is_max_k:
+        # an order-reversing map that cannot overflow: -x for floats, ~x for integers
+        x = lax.neg(x) if dtypes.is_inexact(get_aval(x).dtype) else lax.bitwise_not(x)
+    values, indices = top_k(x, k)
+    if not is_max_k:
+        values = lax.neg(values) if dtypes.is_inexact(get_aval(values).dtype) else lax.bitwise_not(values)
+    return moveaxis(values, nd - 1, dim), moveaxis(indices, nd - 1, dim)
+
+
+def approx_min_k(operand, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,
+                 reduction_input_size_override: int = -1, aggregate_to_topk: bool = True):  # fmt: skip
+    """`lax.approx_min_k`: `approx_max_k(..., is_max_k=False)`, computed exactly."""
+    return approx_max_k(operand, k, reduction_dimension, recall_target, False, reduction_input_size_override,
+                        aggregate_to_topk)  # fmt: skip
+
+
 def argsort(operand, dimension: int = -1, is_stable: bool = True, descending: bool = False,
             index_dtype=dtypes.int32):  # fmt: skip
     """Indices that sort `operand` along `dimension` (a helper for jnp.argsort; not in `jax.lax`).

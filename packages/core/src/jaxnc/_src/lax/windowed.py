@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import operator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -21,17 +20,7 @@ from jaxnc._src.interpreters import ad
 from jaxnc._src.interpreters.batching import moveaxis
 from jaxnc._src.lax import lax
 from jaxnc._src.lax.convolution import _conv_vjp_lhs_padding, _dilate_shape, padtype_to_pads
-
-
-def _identity(kind: str, dt: np.dtype):
-    if kind == "sum":
-        return np.zeros((), dt)[()]
-    if dtypes.is_inexact(dt):
-        return np.array(-np.inf if kind == "max" else np.inf, dt)[()]
-    if dt == np.bool_:
-        return np.bool_(kind == "min")
-    info = np.iinfo(dt)
-    return dt.type(info.min if kind == "max" else info.max)
+from jaxnc._src.lax.reductions import _identity, monoid_kind
 
 
 def _out_shape(shape, window_dimensions, window_strides, padding, base_dilation, window_dilation):
@@ -185,11 +174,8 @@ def _canonical(operand, window_dimensions, window_strides, padding, base_dilatio
 
 
 def _reducer_kind(computation) -> str | None:
-    from jaxnc._src.numpy import lax_numpy as jnp
-
-    table = {lax.add: "sum", operator.add: "sum", jnp.add: "sum", lax.max: "max", jnp.maximum: "max",
-             lax.min: "min", jnp.minimum: "min"}  # fmt: skip
-    return table.get(computation)
+    kind = monoid_kind(computation)
+    return kind if kind in ("sum", "max", "min") else None
 
 
 def reduce_window(operand, init_value, computation, window_dimensions, window_strides, padding, base_dilation=None,
