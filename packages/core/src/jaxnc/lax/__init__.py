@@ -13,8 +13,8 @@ from jaxnc._src.lax.lax import (  # noqa: F401
 )
 from jaxnc._src.lax.slicing import (  # noqa: F401
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim, dynamic_slice,
-    dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice, dynamic_update_slice_in_dim, index_take, gather, scatter, scatter_add, scatter_max,
-    scatter_min, scatter_mul,
+    dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice, dynamic_update_slice_in_dim, gather,
+    index_take, scatter, scatter_add, scatter_max, scatter_min, scatter_mul,
 )
 
 from jaxnc._src.lax.lax import Precision, RoundingMethod  # noqa: F401, E402
