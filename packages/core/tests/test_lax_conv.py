@@ -189,3 +189,27 @@ def test_conv_transpose_shapes_and_grads():
     assert lax.conv_transpose(x, k, (2,), "SAME").shape == (2, 10, 4)
     assert lax.conv_transpose(x, k, (2,), "VALID").shape == (2, 11, 4)
     check_grads(lambda x, k: lax.conv_transpose(x, k, (2,), "SAME", rhs_dilation=(2,)), (x, k), order=1)
+
+
+@pytest.mark.parametrize("strides,padding,rhs_dil", [((1, 2), "VALID", (1, 1)), ((1, 1), "SAME", (2, 1)),
+                                                     ((2, 1), ((1, 0), (2, 1)), (1, 1))])  # fmt: skip
+def test_conv_patches_are_the_windows(strides, padding, rhs_dil):
+    """Patches (channel-major features) against the direct definition: convolving the patches with a
+    flattened kernel is the convolution itself; the NHWC layout transposes the same result."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 7)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 2, 3)).astype(np.float32)
+    patches = lax.conv_general_dilated_patches(x, (2, 3), strides, padding, rhs_dilation=rhs_dil)
+    expected = lax.conv_general_dilated(x, w, strides, padding, rhs_dilation=rhs_dil)
+    np.testing.assert_allclose(np.einsum("nfhw,of->nohw", np.asarray(patches), w.reshape(4, -1)), np.asarray(expected),
+                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    if padding == "VALID" and rhs_dil == (1, 1):
+        win = np.lib.stride_tricks.sliding_window_view(x, (2, 3), axis=(2, 3))[:, :, :: strides[0], :: strides[1]]
+        np.testing.assert_array_equal(np.asarray(patches), win.transpose(0, 1, 4, 5, 2, 3).reshape(patches.shape))
+    nhwc = lax.conv_general_dilated_patches(x.transpose(0, 2, 3, 1), (2, 3), strides, padding, rhs_dilation=rhs_dil,
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))  # fmt: skip
+    np.testing.assert_array_equal(np.asarray(nhwc), np.asarray(patches).transpose(0, 2, 3, 1))
+    check_grads(lambda v: lax.conv_general_dilated_patches(v, (2, 3), strides, padding, rhs_dilation=rhs_dil),
+                (x.astype(np.float64)[:1, :2],), order=1, modes=("rev",))  # fmt: skip
+    with pytest.raises(ValueError, match="spatial sizes"):
+        lax.conv_general_dilated_patches(x, (2,), strides, padding)

@@ -21,7 +21,8 @@ from jaxnc._src.lax.lax import Precision, RoundingMethod  # noqa: F401, E402
 from jaxnc._src.lax.sorting import approx_max_k, approx_min_k, sort, sort_key_val, top_k  # noqa: F401
 from jaxnc._src.lax.reductions import reduce, reduce_xor  # noqa: F401
 from jaxnc._src.lax.convolution import (  # noqa: F401
-    ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_transpose, conv_with_general_padding,
+    ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated, conv_general_dilated_patches, conv_transpose,
+    conv_with_general_padding,
 )
 from jaxnc._src.lax.windowed import reduce_window, reduce_window_max, reduce_window_min, reduce_window_sum  # noqa: F401
 from jaxnc._src.lax.control_flow import (

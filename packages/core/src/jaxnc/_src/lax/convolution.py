@@ -416,6 +416,39 @@ def conv_general_dilated(lhs, rhs, window_strides: Sequence[int], padding, lhs_d
         batch_group_count=int(batch_group_count), precision=None, preferred_element_type=pet)  # fmt: skip
 
 
+def conv_general_dilated_patches(lhs, filter_shape: Sequence[int], window_strides: Sequence[int], padding,
+                                 lhs_dilation=None, rhs_dilation=None, dimension_numbers=None, precision=None,
+                                 preferred_element_type=None):  # fmt: skip
+    """The patches a convolution with a `filter_shape` window would see, as `jax.lax.conv_general_dilated_patches`.
+
+    Each output location holds its window as C * prod(filter_shape) features, channel-major (feature
+    `c * prod(filter_shape) + flat window index`), laid out as the out spec says. Built as JAX builds it: a
+    depthwise convolution with an identity kernel, so its rules are the convolution's.
+
+    Args:
+      lhs: the input, rank n+2.
+      filter_shape: the n spatial window sizes.
+      window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers: as `conv_general_dilated`
+        (the rhs spec only orders the kernel built here).
+      precision: accepted for compatibility.
+      preferred_element_type: the result dtype.
+
+    Returns:
+      The patches array.
+    """
+    la = get_aval(lhs)
+    filter_shape = tuple(int(d) for d in filter_shape)
+    if len(filter_shape) != la.ndim - 2:
+        raise ValueError(f"conv_general_dilated_patches: filter_shape {filter_shape} needs {la.ndim - 2} spatial "
+                         f"sizes for an input of shape {la.shape}")  # fmt: skip
+    dn = conv_dimension_numbers(la.shape, (1, 1, *filter_shape), dimension_numbers)
+    channels, size = la.shape[dn.lhs_spec[1]], math.prod(filter_shape)
+    eye = np.broadcast_to(np.eye(size, dtype=la.dtype), (channels, size, size))
+    rhs = np.transpose(eye.reshape(channels * size, 1, *filter_shape), np.argsort(dn.rhs_spec))
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dn,
+                                feature_group_count=channels, preferred_element_type=preferred_element_type)  # fmt: skip
+
+
 def conv(lhs, rhs, window_strides: Sequence[int], padding, precision=None, preferred_element_type=None):
     """`lax.conv`: NCHW/OIHW convolution without dilation."""
     return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
