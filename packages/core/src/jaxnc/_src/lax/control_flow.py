@@ -219,6 +219,25 @@ def _jax_type(a: ShapedArray) -> str:
     return f"{a.dtype.name}[{','.join(str(d) for d in a.shape)}]"
 
 
+class _AvalText:
+    """Prints as JAX prints a ShapedArray: str `~float32[]`, repr `ShapedArray(float32[], weak_type=True)`."""
+
+    def __init__(self, a: ShapedArray):
+        self.a = a
+
+    def __str__(self) -> str:
+        return ("~" if self.a.weak_type else "") + _jax_type(self.a)
+
+    def __repr__(self) -> str:
+        return f"ShapedArray({_jax_type(self.a)}{', weak_type=True' if self.a.weak_type else ''})"
+
+
+def _avals_tree(tree):
+    """`tree` with its array leaves shown as JAX shows their types (for error messages)."""
+    return tree_map(lambda x: _AvalText(get_aval(x)) if hasattr(x, "dtype") or isinstance(x, (int, float, complex))
+                    else x, tree)  # fmt: skip
+
+
 def _types_match(a: ShapedArray, b: ShapedArray) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype
 
@@ -786,16 +805,66 @@ def _cond_batch(size, vals, dims, branches):
 # =====================================================================================================
 
 
-def _leaf_paths(tree, prefix: str = "") -> list[str]:
-    """`name[0]['k']`-style paths of a pytree's leaves, in tree_flatten order (for error messages)."""
-    if isinstance(tree, (tuple, list)):
-        return [p for i, t in enumerate(tree) for p in _leaf_paths(t, f"{prefix}[{i}]")]
-    if isinstance(tree, dict):
-        return [p for k in sorted(tree) for p in _leaf_paths(tree[k], f"{prefix}[{k!r}]")]
-    if tree is None:
-        return []
-    n = len(tree_flatten(tree)[0])
-    return [prefix] if n == 1 else [f"{prefix}[{i}]" for i in range(n)]
+def _child_keys(t) -> list[str]:
+    """JAX's key strings (`keystr`) of a pytree node's children: `[0]`, `['k']`, `.field`."""
+    if t.node_type in (dict, collections.OrderedDict):
+        return [f"[{k!r}]" for k in t.node_data]
+    if t.node_type is collections.defaultdict:
+        return [f"[{k!r}]" for k in t.node_data[1]]
+    fields = getattr(t.node_type, "_fields", None)
+    if fields is not None and issubclass(t.node_type, tuple):
+        return [f".{f}" for f in fields]
+    return [f"[{i}]" for i in range(len(t.children))]
+
+
+def _leaf_paths(t, prefix: str = "") -> list[str]:
+    """The key paths of a PyTreeDef's leaves, in flatten order (for error messages)."""
+    if t.node_type is None:
+        return [prefix]
+    return [p for k, c in zip(_child_keys(t), t.children, strict=True) for p in _leaf_paths(c, prefix + k)]
+
+
+def _tree_differences(t1, t2, leaf1: str, leaf2: str, path: str = ""):
+    """(path, thing1, thing2, explanation) for the structural differences of two PyTreeDefs, as JAX's
+    `tree_util.equality_errors` reports them; a leaf is described as `leaf1`/`leaf2`."""
+    if t1.node_type is None and t2.node_type is None:
+        return
+    if t1.node_type is not t2.node_type:
+        yield path, leaf1 if t1.node_type is None else str(t1.node_type), \
+            leaf2 if t2.node_type is None else str(t2.node_type), "their Python types differ"  # fmt: skip
+        return
+    n1, n2 = len(t1.children), len(t2.children)
+    if t1.node_type in (list, tuple) and n1 != n2:
+        name = t1.node_type.__name__
+        yield path, f"{name} of length {n1}", f"{name} of length {n2}", "the lengths do not match"
+        return
+    k1, k2 = _child_keys(t1), _child_keys(t2)
+    if n1 != n2:
+        diff = " ".join(k[1:-1] for k in sorted(set(k1) ^ set(k2)) if k.startswith("["))
+        yield (path, f"{t1.node_type} with {n1} child{'ren' if n1 > 1 else ''}",
+               f"{t2.node_type} with {n2} child{'ren' if n2 > 1 else ''}",
+               "the numbers of children do not match" + (f", with the symmetric difference of key sets: {{{diff}}}"
+                                                         if diff else ""))  # fmt: skip
+        return
+    if t1.node_data != t2.node_data:
+        yield (path, f"{t1.node_type} with pytree metadata {t1.node_data}",
+               f"{t2.node_type} with pytree metadata {t2.node_data}", "the pytree node metadata does not match")
+        return
+    for k, c1, c2 in zip(k1, t1.children, t2.children, strict=True):
+        yield from _tree_differences(c1, c2, leaf1, leaf2, path + k)
+
+
+def _bulleted(diffs: list[str], capitalize: bool = True) -> str:
+    """One difference as a sentence, several as a bulleted list (JAX's layout)."""
+    if len(diffs) == 1:
+        return (diffs[0][0].upper() + diffs[0][1:] if capitalize else diffs[0]) + ".\n"
+    return "".join(f"  * {d};\n" for d in diffs[:-1]) + f"  * {diffs[-1]}.\n"
+
+
+def _mismatch(a: ShapedArray, b: ShapedArray) -> str:
+    """`, so the dtypes do not match` (JAX's `aval_mismatch_extra`)."""
+    what = [w for w, differs in (("dtypes", a.dtype != b.dtype), ("shapes", a.shape != b.shape)) if differs]
+    return ", so " + " and ".join(f"the {w}" for w in what) + (" do not match" if what else "")
 
 
 def _carry_name(fun: Callable) -> str | None:
@@ -808,28 +877,26 @@ def _carry_name(fun: Callable) -> str | None:
     return params[0] if params else None
 
 
-def _check_carry(what: str, fun: Callable, init, in_tree, out_tree, in_avals, out_avals) -> None:
-    """JAX's carry errors: a changed pytree structure, or changed shapes/dtypes, naming both types."""
-    name = _carry_name(fun)
+def _check_carry(what: str, fun: Callable, in_tree, out_tree, in_avals, out_avals, name: str | None = None) -> None:
+    """JAX's carry errors (`_check_carry_type`): a changed pytree structure, or changed shapes/dtypes,
+    naming the component and both types. `name` overrides the carry's name (the body's first parameter)."""
+    name = name or _carry_name(fun)
+    component = (lambda p: f"the input carry component {name}{p}" if p else f"the input carry {name}") if name else \
+                (lambda p: f"the input carry at path {p}" if p else "the input carry")  # fmt: skip
     if in_tree != out_tree:
+        leaf = str(ShapedArray)
+        diffs = [f"{component(p)} is a {a} but the corresponding component of the carry output is a {b}, so {why}"
+                 for p, a, b, why in _tree_differences(in_tree, out_tree, leaf, leaf)]  # fmt: skip
         raise TypeError(f"{what} function carry input and carry output must have the same pytree structure, but they "
-                        f"differ:\n\nThe input carry{' ' + name if name else ''} is a {in_tree} but the "
-                        f"corresponding component of the carry output is a {out_tree}.\n\nRevise the function so "
-                        "that the carry output has the same pytree structure as the carry input.")  # fmt: skip
-    paths = _leaf_paths(init, name or "")
-    diffs = []
-    for path, a, b in zip(paths, in_avals, out_avals, strict=True):
-        if _types_match(a, b):
-            continue
-        what_differs = "shapes" if a.shape != b.shape else "dtypes"
-        comp = f"the input carry component {path}" if path != (name or "") else f"the input carry {path}".rstrip()
-        diffs.append(f"{comp} has type {_jax_type(a)} but the corresponding output carry component has type "
-                     f"{_jax_type(b)}, so the {what_differs} do not match")  # fmt: skip
+                        f"differ:\n\n{_bulleted(diffs)}\nRevise the function so that the carry output has the same "
+                        "pytree structure as the carry input.")  # fmt: skip
+    diffs = [f"{component(p)} has type {_jax_type(a)} but the corresponding output carry component has type "
+             f"{_jax_type(b)}{_mismatch(a, b)}"
+             for p, a, b in zip(_leaf_paths(in_tree), in_avals, out_avals, strict=True) if not _types_match(a, b)]
     if diffs:
-        body = (diffs[0][0].upper() + diffs[0][1:] + ".") if len(diffs) == 1 else "\n".join(f"  * {d};" for d in diffs)
-        raise TypeError(f"{what} function carry input and carry output must have equal types (e.g. shapes and dtypes "
-                        f"of arrays), but they differ:\n\n{body}\n\nRevise the function so that all output types "
-                        "(e.g. shapes and dtypes) match the corresponding input types.")  # fmt: skip
+        raise TypeError(f"{what} function carry input and carry output must have equal types, but they differ:\n\n"
+                        f"{_bulleted(diffs)}\nRevise the function so that all output types match the corresponding "
+                        "input types.")  # fmt: skip
 
 
 def _promote_weak(init_leaves: list, in_avals: list, out_avals: list) -> tuple[list, bool]:
@@ -873,8 +940,8 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
       xs: a pytree of arrays scanned along axis 0, or None (then `length` is required and x is None).
       length: the number of steps; must agree with the leading axis of xs.
       reverse: scan from the end; ys stay aligned with xs.
-      unroll: steps per loop iteration in a native lowering (an int, or True for all); the reference host
-        loop gives identical results for every value.
+      unroll: steps per loop iteration in a native lowering (an int; 0 or True for all steps, False for 1,
+        as JAX); the reference host loop gives identical results for every value.
       checkpoint: jaxnc extension for reverse mode over long scans. None/False stores every step's
         residuals (JAX's behaviour). True splits the scan into segments of ceil(sqrt(length)) steps and
         an int sets the segment size: only the carry at each segment start is stored, and the backward
@@ -892,8 +959,10 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     """
     if not callable(f):
         raise TypeError(f"scan: f argument should be a callable, got {type(f).__name__}.")
-    if not (isinstance(unroll, bool) or (isinstance(unroll, int) and unroll >= 1)):
-        raise ValueError(f"`unroll` must be a `bool` or a positive `int`, got {unroll!r}.")
+    if not isinstance(unroll, (bool, int, np.integer)):
+        raise TypeError(f"The `unroll` argument to `scan` expects a concrete `int` or `bool` value, got {unroll!r}.")
+    if unroll < 0:
+        raise ValueError("`unroll` must be a `bool` or a non-negative `int`.")
     xs_leaves, xs_tree = tree_flatten(xs)
     lengths = _leading_lengths(xs_leaves)
     if length is not None:
@@ -912,6 +981,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
         raise ValueError(f"scan got values with different leading axis sizes: {', '.join(str(n) for n in lengths)}.")
     else:
         length = lengths[0]
+    unroll = (max(length, 1) if unroll else 1) if isinstance(unroll, bool) else int(unroll)  # 0: all steps (as JAX)
     if checkpoint not in (None, False):
         seg = math.isqrt(length - 1) + 1 if checkpoint is True else int(checkpoint)
         if seg < 1:
@@ -929,7 +999,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
             x = tree_unflatten(xs_tree, leaves[len(carry_avals) :])
             out = f(carry, x)
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"scan body output must be a pair, got {type(out).__name__}: {out!r}.")
+                raise TypeError(f"scan body output must be a pair, got {_avals_tree(out)}.")
             c_leaves, box["carry_tree"] = tree_flatten(out[0])
             y_leaves, box["y_tree"] = tree_flatten(out[1])
             box["carry_avals"] = [get_aval(c) for c in c_leaves]
@@ -939,11 +1009,11 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
 
         jaxpr, consts = _trace(body, [*carry_avals, *x_avals])
         if box["carry_tree"] != init_tree:
-            _check_carry("scan body", f, init, init_tree, box["carry_tree"], carry_avals, box["carry_avals"])
+            _check_carry("scan body", f, init_tree, box["carry_tree"], carry_avals, box["carry_avals"])
         init_leaves, changed = _promote_weak(init_leaves, carry_avals, box["carry_avals"])
         if not changed:
             break
-    _check_carry("scan body", f, init, init_tree, box["carry_tree"], carry_avals, box["carry_avals"])
+    _check_carry("scan body", f, init_tree, box["carry_tree"], carry_avals, box["carry_avals"])
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, jaxpr=jaxpr, num_consts=len(consts),
                        num_carry=len(init_leaves), length=length, reverse=bool(reverse), unroll=unroll)  # fmt: skip
     n = len(init_leaves)
@@ -1011,11 +1081,11 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
 
         body_jaxpr, body_consts = _trace(body_flat, avals)
         if box["tree"] != in_tree:
-            _check_carry("while_loop body", body_fun, init_val, in_tree, box["tree"], avals, box["avals"])
+            _check_carry("while_loop body", body_fun, in_tree, box["tree"], avals, box["avals"])
         init_leaves, changed = _promote_weak(init_leaves, avals, box["avals"])
         if not changed:
             break
-    _check_carry("while_loop body", body_fun, init_val, in_tree, box["tree"], avals, box["avals"])
+    _check_carry("while_loop body", body_fun, in_tree, box["tree"], avals, box["avals"])
     cond_jaxpr, cond_consts = _trace(cond_flat, avals)
     outs = while_p.bind(*cond_consts, *body_consts, *init_leaves, cond_jaxpr=cond_jaxpr, body_jaxpr=body_jaxpr,
                         cond_nconsts=len(cond_consts), body_nconsts=len(body_consts))  # fmt: skip
@@ -1033,9 +1103,14 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool 
       >>> int(lax.fori_loop(0, 5, lambda i, acc: acc + i, 0))
       10
     """
-    dt = dtypes.result_type(lower, upper)
-    if not dtypes.is_integer(dt):
-        raise TypeError(f"lower and upper arguments to fori_loop must have integer dtypes, got {dt.name}.")
+    if not callable(body_fun):
+        raise TypeError("lax.fori_loop: body_fun argument should be callable.")
+    (lo_dt, lo_weak), (up_dt, up_weak) = dtypes.dtype_and_weak(lower), dtypes.dtype_and_weak(upper)
+    dt = lo_dt if lo_dt == up_dt else None
+    if dt is None and np.issubdtype(lo_dt, np.signedinteger) and np.issubdtype(up_dt, np.signedinteger) and lo_weak != up_weak:
+        dt = up_dt if lo_weak else lo_dt  # a Python int bound takes the other bound's dtype (as JAX)
+    if dt is None:
+        raise TypeError(f"lower and upper arguments to fori_loop must have equal types, got {lo_dt.name} and {up_dt.name}")
     try:
         lower_, upper_ = int(lower), int(upper)
     except TypeError:
@@ -1043,22 +1118,22 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool 
     else:
         static = True
     if static:
-        i0 = lax.convert_element_type(lower_, dt)
+        # as JAX: the counter starts from the Python int `lower_` (weakly typed int32), so the loop is a
+        # scan and reverse-differentiable; the body's carry is named `loop_carry` in JAX's errors
+        def step(loop_carry, _):
+            i, x = loop_carry
+            return (i + 1, body_fun(i, x)), None
 
-        def step(carry, _):
-            i, x = carry
-            return (lax.add(i, lax.convert_element_type(1, dt)), body_fun(i, x)), None
-
-        (_, result), _ = scan(step, (i0, init_val), None, length=max(upper_ - lower_, 0),
+        (_, result), _ = scan(step, (lower_, init_val), None, length=max(upper_ - lower_, 0),
                               unroll=1 if unroll is None else unroll)  # fmt: skip
         return result
     if unroll is not None and unroll is not False and unroll != 1:
         raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically known.")
     lower, upper = lax.convert_element_type(lower, dt), lax.convert_element_type(upper, dt)
 
-    def body(carry):
-        i, hi, x = carry
-        return lax.add(i, lax.convert_element_type(1, dt)), hi, body_fun(i, x)
+    def body(loop_carry):
+        i, hi, x = loop_carry
+        return lax.add(i, lax.full((), 1, dt)), hi, body_fun(i, x)
 
     _, _, result = while_loop(lambda c: lax.lt(c[0], c[1]), body, (lower, upper, init_val))
     return result
@@ -1069,6 +1144,42 @@ class _NoOperand:
 
 
 _no_operand = _NoOperand()
+
+
+def _fun_sourceinfo(fun: Callable) -> str:
+    """`name at file:line` (JAX's `api_util.fun_sourceinfo`)."""
+    import functools
+    import inspect
+
+    while isinstance(fun, functools.partial):
+        fun = fun.func
+    fun = inspect.unwrap(fun)
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        return getattr(fun, "__name__", None) or type(fun).__name__
+    return f"{fun.__name__} at {code.co_filename}:{code.co_firstlineno}"
+
+
+def _check_branch_outputs(api: str, names: tuple[str, str], funs: tuple, traced: tuple) -> None:
+    """JAX's `_check_branch_outputs`: branches must agree in output pytree structure and types."""
+    (j1, _, tree1), (j2, _, tree2) = traced
+    n1, n2 = names
+    header = f"{n1} is {_fun_sourceinfo(funs[0])}\n{n2} is {_fun_sourceinfo(funs[1])}\n\n"
+    if tree1 != tree2:
+        at = lambda p: f" at path {p}" if p else ""
+        diffs = [f"{n1} output{at(p)} is a {a} but {n2} output{at(p)} is a {b}, so {why}"
+                 for p, a, b, why in _tree_differences(tree1, tree2, "pytree leaf", "pytree leaf")]  # fmt: skip
+        raise TypeError(f"{api} branch outputs must have the same pytree structure, but they differ:\n\n{header}"
+                        f"{_bulleted(diffs, capitalize=False)}\nRevise {n1} and/or {n2} so that they have the same "
+                        "pytree structure.")  # fmt: skip
+    paths = _leaf_paths(tree1) if tree1.node_type is not None else [""] * len(j1.out_avals)
+    at = lambda p: f" at path {p}" if p else ""
+    diffs = [f"the output of {n1}{at(p)} has type {_jax_type(a)} but the corresponding output of {n2} has type "
+             f"{_jax_type(b)}{_mismatch(a, b)}"
+             for p, a, b in zip(paths, j1.out_avals, j2.out_avals, strict=True) if not _types_match(a, b)]
+    if diffs:
+        raise TypeError(f"{api} branches must have equal output types but they differ.\n\n{header}"
+                        f"{_bulleted(diffs)}\nRevise {n1} and/or {n2} so that all output types match.")
 
 
 def _trace_branches(branches: Sequence[Callable], ops_leaves, ops_tree, what: str):
@@ -1084,16 +1195,13 @@ def _trace_branches(branches: Sequence[Callable], ops_leaves, ops_tree, what: st
 
         jaxpr, consts = pe.trace_to_jaxpr(flat, avals)
         traced.append((jaxpr, consts, box["tree"]))
+    # JAX compares true_fun with false_fun, and branch 0 with each other branch (named `branch{i}`, as JAX)
+    order = [1, 0] if what == "cond" else list(range(len(branches)))
+    first = order[0]
+    for i in order[1:]:
+        names = ("true_fun", "false_fun") if what == "cond" else ("branch 0", f"branch{i}")
+        _check_branch_outputs(what, names, (branches[first], branches[i]), (traced[first], traced[i]))
     out_tree = traced[0][2]
-    for i, (jaxpr, _, tree) in enumerate(traced[1:], 1):
-        names = ("true_fun and false_fun", "") if what == "cond" else (f"branch 0 and {i}", "")
-        if tree != out_tree:
-            raise TypeError(f"{names[0]} output must have same type structure, got {out_tree} and {tree}.")
-        a, b = traced[0][0].out_avals, jaxpr.out_avals
-        if any(not _types_match(x, y) for x, y in zip(a, b, strict=True)):
-            sa = "(" + ", ".join(_jax_type(x) for x in a) + ")"
-            sb = "(" + ", ".join(_jax_type(y) for y in b) + ")"
-            raise TypeError(f"{names[0]} output must have identical types, got\n{sa}\nand\n{sb}.")
     # outputs whose weak type differs between branches become strongly typed in every branch
     strong = [any(not j.out_avals[k].weak_type for j, _, _ in traced) for k in range(len(traced[0][0].outvars))]
     all_consts = [c for _, consts, _ in traced for c in consts]
@@ -1139,7 +1247,7 @@ def switch(index, branches: Sequence[Callable], *operands, operand=_no_operand):
         raise TypeError(f"Branch index must be scalar, got {index} of shape {np.shape(index)}.")
     dt = dtypes.dtype_and_weak(index)[0]
     if not dtypes.is_integer(dt):
-        raise TypeError(f"Index type must be an integer, got {index} of type {dt.name}.")
+        raise TypeError(f"Index type must be an integer, got {index} as {dt.name}")
     if len(branches) == 1:
         return branches[0](*operands)
     index = lax.convert_element_type(index, np.int32)
@@ -1258,12 +1366,10 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
     if not leaves:
         return elems
     ndims = [get_aval(x).ndim for x in leaves]
-    if any(d == 0 for d in ndims):
-        raise ValueError("associative_scan: every leaf of elems must have at least one dimension, got shapes "
-                         f"{[get_aval(x).shape for x in leaves]}.")  # fmt: skip
     axis = int(axis)
-    if not -ndims[0] <= axis < ndims[0]:
-        raise ValueError(f"associative_scan: axis {axis} is out of bounds for elems of rank {ndims[0]}.")
+    for d in ndims:
+        if not -d <= axis < d:
+            raise ValueError(f"axis {axis} is out of bounds for array of dimension {d}")  # JAX's wording
     axis %= ndims[0]
     n = get_aval(leaves[0]).shape[axis]
     if any(get_aval(x).shape[axis] != n for x in leaves):
