@@ -397,6 +397,67 @@ def test_associative_scan_axis_pytrees_grad_vmap():
         lax.associative_scan(compose, (a, b[:5]))
 
 
+def test_associative_scan_has_logarithmic_depth():
+    # the longest chain of dependent equations grows by a constant per doubling of n (8 here: slices,
+    # combine, concatenate, interleave), and no loop primitive is involved
+    from jaxnc._src import core
+
+    def depth_and_size(n):
+        jaxpr = jaxnc.make_jaxpr(lambda x: lax.associative_scan(jnp.add, x))(jnp.zeros(n)).jaxpr
+        depth: dict = {}
+        for eqn in jaxpr.eqns:
+            assert eqn.primitive.name in {"slice", "add", "concatenate", "reshape", "broadcast_in_dim"}, eqn.primitive
+            d = 1 + max([depth.get(v, 0) for v in eqn.inputs if type(v) is core.Var] or [0])
+            depth.update(dict.fromkeys(eqn.outvars, d))
+        return max(depth[v] for v in jaxpr.outvars), len(jaxpr.eqns)
+
+    for n in (2, 65, 1000, 4096):
+        levels = int(np.ceil(np.log2(n)))
+        depth, size = depth_and_size(n)
+        assert depth <= 8 * levels + 1 and size <= 12 * levels + 2, (n, depth, size)
+    assert depth_and_size(4096)[0] - depth_and_size(1024)[0] == depth_and_size(1024)[0] - depth_and_size(256)[0]
+
+
+# --- every control-flow construct eagerly and under jit, with the leak check (autouse) around both ---------
+
+_EVERY = {
+    "scan": (lambda xs: rnn_scan(W, U, H0, xs), (XS,)),
+    "scan_reverse_xs_none": (lambda c: lax.scan(lambda c, _: (c * 0.5 + 1.0, c), c, None, length=5, reverse=True), (H0,)),
+    "scan_grad": (lambda w: jaxnc.grad(loss)(w, U, H0, XS), (W,)),
+    "scan_vmap": (lambda ws: jaxnc.vmap(lambda w: rnn_scan(w, U, H0, XS))(ws), (0.5 * f32(2, 3, 3),)),
+    "scan_hessian": (lambda x: jaxnc.hessian(lambda x: lax.scan(lambda c, a: (jnp.sin(c * a), None), x[0], x)[0])(x),
+                     (np.float32([0.3, -0.6, 0.9]),)),  # fmt: skip
+    "scan_in_scan": (lambda xss: lax.scan(lambda c, xs: (lax.scan(lambda d, x: (d + x * c, d), c, xs)[0], c), 1.0,
+                                          xss), (f32(3, 4),)),  # fmt: skip
+    "scan_sqrt_checkpoint_grad": (lambda xs: jaxnc.grad(lambda c: jnp.sum(lax.scan(_sin_body, c, xs, checkpoint=True)[1]))(
+        0.3), (f32(10),)),  # fmt: skip
+    "checkpoint_in_body_grad": (lambda xs: jaxnc.grad(lambda c: jnp.sum(lax.scan(jaxnc.checkpoint(_sin_body), c, xs)[1]))(
+        0.3), (f32(6),)),  # fmt: skip
+    "while": (lambda n: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] * 1.5), (0, 1.0)), (np.int32(5),)),
+    "while_jvp": (lambda x: jaxnc.jvp(lambda x: lax.while_loop(lambda c: c[1] < 3, lambda c: (jnp.sin(c[0]), c[1] + 1),
+                                                               (x, 0))[0], (x,), (1.0,)), (np.float32(0.4),)),  # fmt: skip
+    "while_vmap_batched_pred": (jaxnc.vmap(lambda n: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] * 2.0),
+                                                                    (0, 1.0))), (np.int32([0, 2, 5]),)),  # fmt: skip
+    "fori_grad": (jaxnc.grad(lambda x: lax.fori_loop(0, 4, lambda i, c: c * x + i, 1.0)), (np.float32(1.2),)),
+    "cond_grad": (jaxnc.grad(lambda x: lax.cond(x > 0, jnp.sin, jnp.cos, x)), (np.float32(-0.5),)),
+    "cond_vmap_select": (jaxnc.vmap(lambda x: lax.cond(x > 0, jnp.sin, jnp.cos, x)), (np.float32([-1.0, 2.0]),)),
+    "switch_vmap": (jaxnc.vmap(lambda i, x: lax.switch(i, [jnp.sin, jnp.cos, jnp.exp], x)),
+                    (np.int32([-1, 1, 7]), np.float32([0.5, 0.5, 0.5]))),  # fmt: skip
+    "map_batch_size": (lambda xs: lax.map(lambda r: jnp.sum(r * r), xs, batch_size=3), (f32(7, 2),)),
+    "associative_scan_grad": (jaxnc.grad(lambda x: jnp.sum(lax.associative_scan(jnp.multiply, x, reverse=True))),
+                              (RNG.uniform(0.5, 1.5, 9).astype(np.float32),)),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EVERY))
+def test_eager_and_jit_agree_without_leaks(name):
+    f, args = _EVERY[name]
+    eager = jaxnc.tree_util.tree_map(np.asarray, f(*args))
+    jitted = jaxnc.tree_util.tree_map(np.asarray, jaxnc.jit(f)(*args))
+    for a, b in zip(jaxnc.tree_util.tree_leaves(eager), jaxnc.tree_util.tree_leaves(jitted), strict=True):
+        close(a, b, rtol=1e-5)
+
+
 # --- the loop path is observable ------------------------------------------------------------------------
 
 
