@@ -170,3 +170,22 @@ def test_approx_top_k_is_exact(x):
     v, i = lax.approx_min_k(x, 3)
     np.testing.assert_array_equal(np.asarray(v), np.sort(x, axis=-1)[..., :3])
     np.testing.assert_array_equal(np.asarray(i), np.argsort(x, axis=-1, kind="stable")[..., :3])
+
+
+def test_max_min_order_signed_zeros_and_keep_nans():
+    """XLA's max/min: -0.0 < +0.0 on a tie of zeros (NumPy returns either), NaN propagates."""
+    a = np.array([0.0, -0.0, 0.0, -0.0, 1.0, np.nan], np.float32)
+    b = np.array([-0.0, 0.0, 0.0, -0.0, np.nan, 2.0], np.float32)
+    hi, lo = np.asarray(lax.max(a, b)), np.asarray(lax.min(a, b))
+    np.testing.assert_array_equal(np.signbit(hi[:4]), [False, False, False, True])
+    np.testing.assert_array_equal(np.signbit(lo[:4]), [True, True, False, True])
+    assert np.isnan(hi[4:]).all() and np.isnan(lo[4:]).all()
+    np.testing.assert_array_equal(np.asarray(lax.max(a[:4], np.float32(1.0))), [1.0] * 4)
+
+
+@pytest.mark.parametrize("dt", [np.float16, np.float32, "bfloat16"])
+def test_argmax_argmin_pick_the_first_nan_then_the_first_extremum(dt):
+    x = np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 5.0, 5.0, -1.0], [-0.0, 0.0, -1.0, -1.0]], np.float32)
+    x = x.astype(jaxnc.numpy.dtype(dt))
+    np.testing.assert_array_equal(np.asarray(lax.argmax(x, 1, np.int32)), [1, 1, 0])
+    np.testing.assert_array_equal(np.asarray(lax.argmin(x, 1, np.int32)), [1, 3, 2])

@@ -41,6 +41,19 @@ def test_searchsorted_nan_and_sorter():
     np.testing.assert_array_equal(jnp.searchsorted(b, v[1:], sorter=np.argsort(b)), np.searchsorted(b, v[1:], sorter=np.argsort(b)))
 
 
+@pytest.mark.parametrize("dt", [np.float16, np.float32, "bfloat16"])
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_searchsorted_float_keys_signed_zeros_infs_nans(dt, side):
+    """Floats are searched through integer keys in NumPy's order: -0.0 == 0.0, NaNs equal and last."""
+    dt = jnp.dtype(dt)
+    a = np.array([-np.inf, -1.0, -0.0, 0.0, 0.0, 1.0, np.inf, np.nan, np.nan], np.float32)
+    v = np.array([-np.inf, -2.0, -1.0, -0.0, 0.0, 0.5, 1.0, np.inf, np.nan, -np.nan, 3.0, -0.5], np.float32)
+    ref = np.searchsorted(a, v, side=side)
+    np.testing.assert_array_equal(jnp.searchsorted(a.astype(dt), v.astype(dt), side=side), ref)
+    np.testing.assert_array_equal(jaxnc.jit(lambda p, q: jnp.searchsorted(p, q, side=side))(a.astype(dt), v.astype(dt)),
+                                  ref)  # fmt: skip
+
+
 def test_lexsort_sort_complex_partition():
     k1 = np.array([1, 0, 1, 0], np.int32)
     k2 = np.array([0, 0, 1, 1], np.int32)
