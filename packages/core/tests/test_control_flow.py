@@ -599,3 +599,38 @@ def test_matches_jax_golden(name):
                                        err_msg=f"{name}#{i}")  # fmt: skip
         else:
             np.testing.assert_array_equal(arr, expected, err_msg=f"{name}#{i}", strict=True)
+
+
+def _wasm_device():
+    try:
+        return jaxnc.devices("wasm")[0]
+    except Exception:  # noqa: BLE001 - jaxnc-wasm not installed (or its runtime unavailable)
+        return None
+
+
+@pytest.mark.skipif(not EXAMPLES.exists(), reason="runs from the repository checkout")
+@pytest.mark.skipif(_wasm_device() is None, reason="needs jaxnc-wasm")
+def test_examples_take_the_native_wasm_loop():
+    # the examples' loops (forward and transposed) run as whole native loops on wasm and equal cpu's
+    kf, rnn, px = _example("kalman_filter"), _example("char_rnn"), _example("prefix_scan")
+    wasm, cpu = _wasm_device(), jaxnc.devices("cpu")[0]
+    ys = kf.simulate(30, 0.5, 0.04)[1]
+    eye = np.eye(10, dtype=np.float32)
+
+    def ll(theta, ys):
+        ms, ps, m_preds, p_preds, ll = kf.kalman_filter(theta[0], theta[1], ys, jnp.zeros(4), jnp.eye(4) * 10.0)
+        return ll + jnp.sum(kf.rts_smoother(ms, ps, m_preds, p_preds)[0])
+
+    runs = [(jaxnc.jit(jaxnc.value_and_grad(ll)), (np.float32([-0.3, -2.5]), ys), 4),  # filter, smoother, and their transposes
+            (rnn.train_step, (rnn.init_params(jaxnc.random.PRNGKey(0), 10, 8), eye[np.arange(9) % 10],
+                              eye[(np.arange(9) + 1) % 10], 0.5), 2),  # forward and transposed
+            (jaxnc.jit(px.linear_recurrence), (np.float32(np.linspace(0.5, 1, 20)), np.ones(20, np.float32)), 0),
+            (jaxnc.jit(px.scan_cumsum), (np.arange(20, dtype=np.float32),), 1)]  # fmt: skip
+    for f, args, n_loops in runs:
+        on = lambda dev: jaxnc.tree_util.tree_map(lambda a: jaxnc.device_put(a, dev), args)  # noqa: B023
+        with control_flow.record_loop_paths() as paths:
+            got = jaxnc.tree_util.tree_map(np.asarray, f(*on(wasm)))
+        assert paths == [("scan", "native", "wasm")] * n_loops
+        want = jaxnc.tree_util.tree_map(np.asarray, f(*on(cpu)))
+        for a, b in zip(jaxnc.tree_util.tree_leaves(got), jaxnc.tree_util.tree_leaves(want), strict=True):
+            close(a, b, rtol=1e-4, atol=1e-5)
