@@ -12,16 +12,29 @@ from typing import Any, NamedTuple
 class _NodeType(NamedTuple):
     to_iter: Callable  # node -> (children, aux_data)
     from_iter: Callable  # (aux_data, children) -> node
+    keys: Callable | None = None  # (node, aux_data, n_children) -> one key per child; None: FlattenedIndexKey
 
 
 _registry: dict[type, _NodeType] = {}
 
 
-def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable) -> None:
+def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable, _keys=None) -> None:
     """Register a container type: `flatten_func(x) -> (children, aux)`, `unflatten_func(aux, children) -> x`."""
     if nodetype in _registry:
         raise ValueError(f"Duplicate pytree registration for {nodetype.__name__}")
-    _registry[nodetype] = _NodeType(flatten_func, unflatten_func)
+    _registry[nodetype] = _NodeType(flatten_func, unflatten_func, _keys)
+
+
+def register_pytree_with_keys(nodetype: type, flatten_with_keys: Callable, unflatten_func: Callable,
+                              flatten_func: Callable | None = None) -> None:  # fmt: skip
+    """Register a container whose children have keys: `flatten_with_keys(x) -> ([(key, child), ...], aux)`."""
+
+    def flatten(x):
+        pairs, aux = flatten_with_keys(x)
+        return [c for _, c in pairs], aux
+
+    register_pytree_node(nodetype, flatten_func or flatten, unflatten_func,
+                         lambda x, aux, n: [k for k, _ in flatten_with_keys(x)[0]])  # fmt: skip
 
 
 def register_pytree_node_class(cls: type) -> type:
@@ -46,7 +59,7 @@ def register_dataclass(nodetype: type, data_fields: list[str] | None = None, met
         kwargs.update(zip(data_fields, children, strict=True))
         return nodetype(**kwargs)
 
-    register_pytree_node(nodetype, flatten, unflatten)
+    register_pytree_node(nodetype, flatten, unflatten, lambda x, aux, n: [GetAttrKey(f) for f in data_fields])
     return nodetype
 
 
@@ -55,18 +68,60 @@ def _dict_flatten(d):
     return [d[k] for k in keys], tuple(keys)
 
 
-register_pytree_node(tuple, lambda t: (t, None), lambda _, c: tuple(c))
-register_pytree_node(list, lambda t: (t, None), lambda _, c: list(c))
-register_pytree_node(dict, _dict_flatten, lambda keys, c: dict(zip(keys, c, strict=True)))
+# --- keys: where a leaf sits (`tree_flatten_with_path`), printed as JAX prints them ---------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class DictKey:
+    key: Any
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class FlattenedIndexKey:
+    key: int
+
+    def __str__(self) -> str:
+        return f"[<flat index {self.key}>]"
+
+
+def _sequence_keys(x, aux, n):
+    return [SequenceKey(i) for i in range(n)]
+
+
+register_pytree_node(tuple, lambda t: (t, None), lambda _, c: tuple(c), _sequence_keys)
+register_pytree_node(list, lambda t: (t, None), lambda _, c: list(c), _sequence_keys)
+register_pytree_node(dict, _dict_flatten, lambda keys, c: dict(zip(keys, c, strict=True)),
+                     lambda x, keys, n: [DictKey(k) for k in keys])  # fmt: skip
 register_pytree_node(
     collections.OrderedDict,
     lambda d: (list(d.values()), tuple(d.keys())),
     lambda keys, c: collections.OrderedDict(zip(keys, c, strict=True)),
+    lambda x, keys, n: [DictKey(k) for k in keys],
 )
 register_pytree_node(
     collections.defaultdict,
     lambda d: (lambda vals, keys: (vals, (d.default_factory, keys)))(*_dict_flatten(d)),
     lambda aux, c: collections.defaultdict(aux[0], zip(aux[1], c, strict=True)),
+    lambda x, aux, n: [DictKey(k) for k in aux[1]],
 )
 
 
@@ -82,8 +137,13 @@ def _node_of(x) -> tuple[type, _NodeType] | None:
     if x is None:
         return None
     if _is_namedtuple(t):
-        return t, _NodeType(lambda x: (tuple(x), None), lambda _, c, t=t: t(*c))
+        return t, _namedtuple_node(t)
     return None
+
+
+def _namedtuple_node(t: type) -> _NodeType:
+    keys = [GetAttrKey(f) for f in t._fields]
+    return _NodeType(lambda x: (tuple(x), None), lambda _, c: t(*c), lambda x, aux, n: keys)
 
 
 class PyTreeDef:
@@ -183,7 +243,7 @@ def _node_of_type(t: type) -> _NodeType:
     if node is not None:
         return node
     if _is_namedtuple(t):
-        return _NodeType(lambda x: (tuple(x), None), lambda _, c: t(*c))
+        return _namedtuple_node(t)
     raise TypeError(f"{t} is not a registered pytree node")  # pragma: no cover
 
 
@@ -234,6 +294,61 @@ def tree_map(f: Callable, tree, *rest, is_leaf=None) -> Any:
     leaves, treedef = tree_flatten(tree, is_leaf)
     others = [treedef.flatten_up_to(r) for r in rest]
     return treedef.unflatten(f(*xs) for xs in zip(leaves, *others, strict=True))
+
+
+def _leaves_with_path(tree, path: tuple, out: list, is_leaf) -> None:
+    if is_leaf is not None and is_leaf(tree):
+        out.append((path, tree))
+        return
+    if tree is None:
+        return
+    found = _node_of(tree)
+    if found is None:
+        out.append((path, tree))
+        return
+    node = found[1]
+    children, aux = node.to_iter(tree)
+    children = list(children)
+    keys = node.keys(tree, aux, len(children)) if node.keys else [FlattenedIndexKey(i) for i in range(len(children))]
+    for k, c in zip(keys, children, strict=True):
+        _leaves_with_path(c, (*path, k), out, is_leaf)
+
+
+def tree_flatten_with_path(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:
+    """`(key_path, leaf)` pairs in `tree_flatten`'s order, and the structure.
+
+    Example:
+      >>> from jaxnc.tree_util import keystr, tree_flatten_with_path
+      >>> [(keystr(p), x) for p, x in tree_flatten_with_path({"a": [1, 2], "b": 3})[0]]
+      [("['a'][0]", 1), ("['a'][1]", 2), ("['b']", 3)]
+    """
+    out: list = []
+    _leaves_with_path(tree, (), out, is_leaf)
+    return out, tree_structure(tree, is_leaf)
+
+
+def tree_leaves_with_path(tree, is_leaf: Callable[[Any], bool] | None = None) -> list:
+    out: list = []
+    _leaves_with_path(tree, (), out, is_leaf)
+    return out
+
+
+def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None) -> Any:
+    """`tree_map` where `f(key_path, leaf, *others)` also gets the leaf's key path."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    others = [treedef.flatten_up_to(r) for r in rest]
+    return treedef.unflatten(f(p, x, *xs) for (p, x), *xs in zip(pairs, *others, strict=True))
+
+
+def keystr(keys: tuple, *, simple: bool = False, separator: str = "") -> str:
+    """A key path as text: `['a'][0].w`; with `simple=True` just the keys joined by `separator`."""
+    if not simple:
+        return "".join(str(k) for k in keys)
+
+    def plain(k):
+        return str(getattr(k, dataclasses.fields(k)[0].name))
+
+    return separator.join(plain(k) for k in keys)
 
 
 def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef, pytree_to_transpose) -> Any:
