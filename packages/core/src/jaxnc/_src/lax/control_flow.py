@@ -877,10 +877,10 @@ def _carry_name(fun: Callable) -> str | None:
     return params[0] if params else None
 
 
-def _check_carry(what: str, fun: Callable, in_tree, out_tree, in_avals, out_avals, name: str | None = None) -> None:
+def _check_carry(what: str, fun: Callable, in_tree, out_tree, in_avals, out_avals) -> None:
     """JAX's carry errors (`_check_carry_type`): a changed pytree structure, or changed shapes/dtypes,
-    naming the component and both types. `name` overrides the carry's name (the body's first parameter)."""
-    name = name or _carry_name(fun)
+    naming the component (by the body's first parameter) and both types."""
+    name = _carry_name(fun)
     component = (lambda p: f"the input carry component {name}{p}" if p else f"the input carry {name}") if name else \
                 (lambda p: f"the input carry at path {p}" if p else "the input carry")  # fmt: skip
     if in_tree != out_tree:
