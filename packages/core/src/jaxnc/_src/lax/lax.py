@@ -220,14 +220,82 @@ def _abs_jvp(t, x):
 ad.defjvp(abs_p, _abs_jvp)
 
 
+# Cephes' rational approximations (Moshier's ndtr.c, as XLA's and SciPy's erf/erfc), evaluated in float64:
+# erf = x T(x^2) / U(x^2) for |x| <= 1; erfc = exp(-x^2) P(|x|) / Q(|x|) below 8, R / S above.
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3, 7.00332514112805075473e3,
+          5.55923013010394962768e4)  # fmt: skip
+_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3, 2.26290000613890934246e4,
+          4.92673942608635921086e4)  # fmt: skip
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0, 4.86371970985681366614e1,
+           1.96520832956077098242e2, 5.26445194995477358631e2, 9.34528527171957607540e2, 1.02755188689515710272e3,
+           5.57535335369399327526e2)  # fmt: skip
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2, 9.75708501743205489753e2,
+           1.82390916687909736289e3, 2.24633760818710981792e3, 1.65666309194161350182e3, 5.57535340817727675546e2)  # fmt: skip
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0, 6.16021097993053585195e0,
+           7.40974269950448939160e0, 2.97886665372100240670e0)  # fmt: skip
+_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1, 1.70814450747565897222e1,
+           9.60896809063285878198e0, 3.36907645100081516050e0)  # fmt: skip
+
+
+def _polyval(coeffs, x):
+    out = np.full_like(x, coeffs[0])
+    for c in coeffs[1:]:
+        out *= x
+        out += c
+    return out
+
+
+def _erf_small(x):  # |x| <= 1
+    z = x * x
+    return x * _polyval(_ERF_T, z) / _polyval(_ERF_U, z)
+
+
+def _erfc_large(ax):  # erfc(|x|) for |x| >= 1 (0 once exp(-x^2) underflows, also at inf; NaN stays NaN)
+    def part(a, p, q):
+        z = np.exp(-a * a)
+        return np.where(z == 0, 0.0, z * _polyval(p, a) / _polyval(q, a))
+
+    near = ax < 8
+    if near.all():
+        return part(ax, _ERFC_P, _ERFC_Q)
+    out = np.empty_like(ax)
+    out[near] = part(ax[near], _ERFC_P, _ERFC_Q)
+    out[~near] = part(ax[~near], _ERFC_R, _ERFC_S)
+    return out
+
+
+def _erf_parts(x):
+    """(x, |x| <= 1 mask, erf there, x elsewhere, erfc(|x|) there): each formula only where it applies."""
+    x = np.asarray(x, np.float64)
+    small = np.abs(x) <= 1  # NaN goes to the erfc side, where it propagates
+    with np.errstate(all="ignore"):
+        xb = x[~small]
+        return x, small, _erf_small(x[small]), xb, _erfc_large(np.abs(xb))
+
+
+def _erf64(x):
+    x, small, inner, xb, tail = _erf_parts(x)
+    out = np.empty_like(x)
+    out[small] = inner
+    out[~small] = np.copysign(1 - tail, xb)
+    return out
+
+
+def _erfc64(x):
+    x, small, inner, xb, tail = _erf_parts(x)
+    out = np.empty_like(x)
+    out[small] = 1 - inner
+    out[~small] = np.where(xb < 0, 2 - tail, tail)
+    return out
+
+
 def _erf_impl(x):
-    out = np.vectorize(math.erf, otypes=[np.float64])(x.astype(np.float64))
-    return out.astype(x.dtype)
+    return _erf64(x).astype(x.dtype)
 
 
 erf_p = unop("erf", _erf_impl, "real_float")
 ad.defjvp(erf_p, lambda t, x: mul(t, mul(_const(x, 2 / math.sqrt(math.pi)), exp(neg(mul(x, x))))))
-erfc_p = unop("erfc", lambda x: np.vectorize(math.erfc, otypes=[np.float64])(x.astype(np.float64)).astype(x.dtype), "real_float")
+erfc_p = unop("erfc", lambda x: _erfc64(x).astype(x.dtype), "real_float")
 ad.defjvp(erfc_p, lambda t, x: mul(t, mul(_const(x, -2 / math.sqrt(math.pi)), exp(neg(mul(x, x))))))
 
 
@@ -256,7 +324,7 @@ def _erf_inv_impl(x):
     if x.dtype != np.float64:
         return _erf_inv_f32(x).astype(x.dtype)
     y = _erf_inv_f32(x).astype(np.float64)
-    erf = np.vectorize(math.erf, otypes=[np.float64])
+    erf = _erf64
     with np.errstate(all="ignore"):
         for _ in range(2):  # Newton steps to double precision
             finite = np.isfinite(y)
