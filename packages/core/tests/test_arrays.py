@@ -127,3 +127,39 @@ def test_lax_div_rounds_toward_zero_including_int_min():
     y = np.array([2, -2, -2, 2, -1, 3, 0], np.int32)
     got = np.asarray(jax.lax.div(jnp.asarray(x), jnp.asarray(y)))
     np.testing.assert_array_equal(got, [-3, -3, 3, 3, -(2**31), -715827882, -1])
+
+
+VIEW_DTYPES = [np.float32, np.int8, np.uint8, np.int16, np.float16, np.uint32, np.bool_, np.int32]
+
+
+@pytest.mark.parametrize("src", VIEW_DTYPES)
+def test_view_matches_numpy_bits(src):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((2, 8)) * 100).astype(src)
+    for dst in VIEW_DTYPES:
+        if dst == np.bool_ and src != np.bool_:
+            continue  # NumPy's bool view of arbitrary bytes is not a valid bool array
+        want = x.view(dst)
+        for got in (jnp.asarray(x).view(dst), jax.jit(lambda v, dst=dst: v.view(dst))(jnp.asarray(x))):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(np.asarray(got).view(np.uint8), want.view(np.uint8))
+    with pytest.raises(ValueError, match=r"multiple of 4; shape \(3,\)"):
+        jnp.ones(3, jnp.uint8).view(jnp.float32)
+    with pytest.raises(NotImplementedError, match="`type` argument"):
+        jnp.ones(3).view(jnp.int32, type=np.ndarray)
+
+
+def test_numpy_methods_and_zero_size_repr():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)[::-1]
+    a = jnp.asarray(x)
+    np.testing.assert_array_equal(a.copy(), x)
+    np.testing.assert_array_equal(a.ptp(axis=1), np.ptp(x, axis=1))
+    np.testing.assert_array_equal(a[0].searchsorted(9.5), np.sort(x[0]).searchsorted(9.5))
+    np.testing.assert_array_equal(a.compress([True, False, True], axis=0), x.compress([True, False, True], axis=0))
+    np.testing.assert_array_equal(jnp.asarray([0, 1, 0]).choose([a[0, :3], a[1, :3]]), np.choose([0, 1, 0], [x[0, :3], x[1, :3]]))
+    part = np.asarray(a.argpartition(1, axis=1))
+    np.testing.assert_array_equal(np.take_along_axis(x, part, 1)[:, 1], np.sort(x, 1)[:, 1])
+    assert a.tobytes() == x.tobytes() and a.to_device(jax.devices("cpu")[0]).device == jax.devices("cpu")[0]
+    # as JAX prints them: the shape is named when there are no elements
+    assert repr(jnp.zeros((0, 3))) == "Array([], shape=(0, 3), dtype=float32)"
+    assert repr(jnp.zeros(0, jnp.int32)) == "Array([], shape=(0,), dtype=int32)"

@@ -73,3 +73,16 @@ def test_reshape_and_index_errors_name_shapes():
         jnp.ones(3)[5]
     with pytest.raises(IndexError, match="boolean indices must be concrete"):
         jax.jit(lambda x: x[x > 0])(jnp.ones(3))
+
+
+@pytest.mark.parametrize("method", ["item", "tolist", "tobytes"])
+def test_reading_a_tracer_raises_concretization_error(method):
+    with pytest.raises(jax.ConcretizationTypeError, match=f"in the {method} method"):
+        jax.jit(lambda x: getattr(x, method)())(1.0)
+    # a concrete primal under grad can be read, as `float(x)` can
+    assert float(jax.grad(lambda x: x * x.item())(3.0)) == 3.0
+
+
+def test_jacrev_of_integer_output_says_use_vjp():
+    with pytest.raises(TypeError, match="jacrev requires real-valued outputs.*got int32"):
+        jax.jacrev(lambda x: (x * 2, jnp.argmax(x)))(jnp.arange(3.0))

@@ -241,3 +241,24 @@ def test_jit_of_a_callable_object_without_name():
             return 2 * x
 
     np.testing.assert_allclose(np.asarray(jax.jit(Scale())(jnp.ones(3))), 2 * np.ones(3))
+
+
+def test_integer_inputs_and_outputs_have_float0_tangents():
+    f0 = jax.dtypes.float0
+    # int -> int: the cotangent is float0 (JAX rejects an int32 one)
+    _, f_vjp = jax.vjp(lambda i: i * 2, 3)
+    (ct,) = f_vjp(np.zeros((), f0))
+    assert ct.dtype == f0 and ct.shape == ()
+    with pytest.raises(TypeError, match=r"\(i32\[\]\) is not the expected tangent type \(float0\[\]\)"):
+        f_vjp(jnp.array(1))
+    y, f_vjp = jax.vjp(lambda x, i: (x * i, i + 1), 2.0, 3)
+    assert y[1] == 4
+    ct_x, ct_i = f_vjp((1.0, np.zeros((), f0)))
+    assert float(ct_x) == 3.0 and ct_i.dtype == f0
+    out, t = jax.jvp(lambda x, i: (x * i, i * 2), (2.0, 3), (1.0, np.zeros((), f0)))
+    assert float(out[0]) == 6.0 and int(out[1]) == 6 and float(t[0]) == 3.0 and t[1].dtype == f0
+    _, f_jvp = jax.linearize(lambda i, x: (i * 2, x * 3), 3, 1.0)
+    t_i, t_x = f_jvp(np.zeros((), f0), 1.0)
+    assert t_i.dtype == f0 and float(t_x) == 3.0
+    g = jax.grad(lambda p: p["w"] * p["n"], allow_int=True)({"w": 2.0, "n": 3})
+    assert float(g["w"]) == 3.0 and g["n"].dtype == f0

@@ -32,7 +32,7 @@ from jaxnc._src.custom_derivatives import checkpoint, custom_jvp, custom_vjp, re
 from jaxnc._src.lax.lax import stop_gradient
 from jaxnc._src.backends.registry import backends, default_device_scope as default_device, devices
 from jaxnc._src.ownership import check_leaks, clear_caches
-from jaxnc import numpy, lax, nn, random, tree_util, tree, scipy
+from jaxnc import numpy, lax, nn, random, tree_util, tree, scipy, dtypes
 
 __version__ = "0.1.0"
 
@@ -69,7 +69,7 @@ __all__ = [
     "Array", "ClosedJaxpr", "ConcretizationTypeError", "Jaxpr", "ShapeDtypeStruct", "TracerArrayConversionError",
     "TracerBoolConversionError", "TracerIntegerConversionError", "UnexpectedTracerError", "backends",
     "block_until_ready", "check_leaks", "checkpoint", "clear_caches", "config", "custom_jvp", "custom_vjp",
-    "default_backend", "default_device", "device_count", "device_put", "devices", "eval_shape", "grad", "hessian",
+    "default_backend", "default_device", "device_count", "device_put", "devices", "dtypes", "eval_shape", "grad", "hessian",
     "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "local_devices",
     "make_jaxpr", "nn", "numpy", "random", "remat", "scipy", "stop_gradient", "tree", "tree_util", "value_and_grad",
     "vjp", "vmap",

@@ -66,6 +66,13 @@ def _split_aux(outs, box, has_aux):
 # --- forward mode -----------------------------------------------------------------------------------
 
 
+def _tangent_aval(t) -> core.ShapedArray:
+    """A tangent's aval; float0 (the tangent type of int/bool primals) is no array dtype, so checked first."""
+    if getattr(t, "dtype", None) == dtypes.float0:
+        return core.ShapedArray(np.shape(t), dtypes.float0)
+    return get_aval(t)
+
+
 def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     """(fun(*primals), J·tangents), as `jax.jvp`.
 
@@ -84,7 +91,7 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
         raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree structure; primals have "
                         f"tree structure {p_tree} whereas tangents have tree structure {t_tree}.")
     for p, t in zip(p_flat, t_flat, strict=True):
-        pa, ta = get_aval(p), get_aval(t)
+        pa, ta = get_aval(p), _tangent_aval(t)
         expected = pa.to_tangent_aval()
         if pa.shape != ta.shape:
             raise ValueError(f"jvp called with different primal and tangent shapes; got primal shape {pa.shape} and "
@@ -95,7 +102,7 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
                             f"{pa.dtype.name} and so expected tangent dtype {expected.dtype.name}, but got tangent "
                             f"dtype {ta.dtype.name} instead.")
     flat, box = _flat_fun(fun, p_tree, has_aux)
-    t_flat = [core.Zero(get_aval(p).to_tangent_aval()) if get_aval(t).dtype == dtypes.float0 else t
+    t_flat = [core.Zero(get_aval(p).to_tangent_aval()) if _tangent_aval(t).dtype == dtypes.float0 else t
               for p, t in zip(p_flat, t_flat, strict=True)]  # fmt: skip
     out_p, out_t = ad.jvp_flat(flat, p_flat, t_flat)
     out_p, aux = _split_aux(out_p, box, has_aux)
@@ -109,7 +116,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     """(fun(*primals), f_jvp) where f_jvp evaluates the linearized function, as `jax.linearize`."""
     p_flat, p_tree = tree_flatten(primals)
     flat, box = _flat_fun(fun, p_tree, has_aux)
-    out_p, jaxpr, consts = ad.linearize_flat(flat, p_flat)
+    out_p, jaxpr, consts, out_avals = ad.linearize_flat(flat, p_flat)
     out_p, aux = _split_aux(out_p, box, has_aux)
     out_tree = box["out_tree"]
     n_out = len(out_p)
@@ -119,7 +126,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         if t_tree != p_tree:
             raise TypeError(f"linearized function called on tangent values inconsistent with the original primal "
                             f"values: expected structure {p_tree}, got {t_tree}")
-        outs = core.eval_jaxpr(jaxpr, consts, *t_flat)
+        outs = ad.with_float0_outputs(core.eval_jaxpr(jaxpr, consts, *t_flat), out_avals)
         return tree_unflatten(out_tree, outs[:n_out])
 
     out = tree_unflatten(out_tree, out_p)
@@ -152,11 +159,15 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
             raise ValueError(f"unexpected tree structure of argument to vjp function: got {ct_tree}, but expected to "
                              f"match {out_tree}")
         for c, a in zip(ct_flat, out_avals, strict=True):
-            ca = get_aval(c)
+            ca = _tangent_aval(c)
             if ca.shape != a.shape:
                 raise ValueError(f"unexpected JAX type (e.g. shape/dtype) for argument to vjp function: got "
                                  f"{ca.str_short()}, but expected {a.str_short()} because the corresponding output "
                                  f"of the function had that shape")
+            if a.to_tangent_aval().dtype == dtypes.float0 and ca.dtype != dtypes.float0:
+                raise TypeError(f"Type of cotangent input to vjp pullback function ({ca.str_short()}) is not the "
+                                f"expected tangent type ({a.to_tangent_aval().str_short()}) of corresponding primal "
+                                f"output with dtype {a.dtype.name}.")
         cts = [*ct_flat, *[core.Zero(get_aval(o).to_tangent_aval()) for o in out_flat[len(out_p):]]] if n_aux else ct_flat
         cts_in = f_vjp_flat(*cts)
         return tree_unflatten(p_tree, cts_in)
@@ -426,6 +437,13 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacfun(*args, **kwargs):
         y, pullback, aux = _vjp_of_argnums(fun, argnums, args, kwargs, has_aux, allow_int, holomorphic)
         y_flat, y_tree = tree_flatten(y)
+        for o in y_flat:
+            dt = get_aval(o).dtype
+            if not (dtypes.is_complex(dt) if holomorphic else dtypes.is_float(dt)):
+                raise TypeError(f"jacrev requires {'complex' if holomorphic else 'real'}-valued outputs (output dtype "
+                                f"that is a sub-dtype of np.{'complexfloating' if holomorphic else 'floating'}), but "
+                                f"got {dt.name}. For differentiation of functions with integer or non-holomorphic "
+                                "complex outputs, use jax.vjp directly.")
         basis, out_sizes = _std_basis(y_flat)
         jac = vmap(lambda *cts: pullback(tree_unflatten(y_tree, cts)))(*basis)
         jac_flat, in_tree = tree_flatten(jac)

@@ -103,6 +103,15 @@ class Array(ArrayMethods):
     def item(self, *args):
         return self._value().item(*args)
 
+    def tobytes(self, order="C") -> bytes:
+        return self._value().tobytes(order)
+
+    def to_device(self, device, stream=None) -> Array:
+        """A copy on `device` (the array API's name for `device_put`)."""
+        if stream is not None:
+            raise NotImplementedError("to_device: the stream argument is not supported")
+        return device_put(self, device)
+
     def __dlpack__(self, *args, **kwargs):
         value = self._value()
         if not isinstance(value, np.ndarray):
@@ -153,7 +162,10 @@ class Array(ArrayMethods):
     def __repr__(self) -> str:
         if self._buf is None:
             return f"Array(<deleted>, shape={self.shape}, dtype={self.dtype.name})"
-        body = np.array2string(self._value(), separator=", ", prefix="Array(")
+        if self.size == 0:
+            body = f"[], shape={self.shape}"  # as JAX: the brackets alone would hide the shape
+        else:
+            body = np.array2string(self._value(), separator=", ", prefix="Array(")
         weak = ", weak_type=True" if self.weak_type else ""
         return f"Array({body}, dtype={self.dtype.name}{weak})"
 

@@ -118,12 +118,26 @@ class ArrayMethods:
 
     conjugate = conj
 
+    def compress(self, condition, axis=None, **kwargs):
+        return _np.compress(condition, self, axis, **kwargs)
+
+    def choose(self, choices, mode="raise"):
+        return _np.choose(self, choices, mode=mode)
+
+    def view(self, dtype=None, type=None):  # noqa: A002 - NumPy's name
+        """The same bits as `dtype` (as `np.ndarray.view`); a narrower dtype grows the last axis."""
+        if type is not None:
+            raise NotImplementedError("`type` argument of array.view() is not supported.")
+        return _view(self, dtype)
+
     all = _method("all")
     any = _method("any")
     argmax = _method("argmax")
     argmin = _method("argmin")
+    argpartition = _method("argpartition")
     argsort = _method("argsort")
     clip = _method("clip")
+    copy = _method("copy")
     cumprod = _method("cumprod")
     cumsum = _method("cumsum")
     diagonal = _method("diagonal")
@@ -134,9 +148,11 @@ class ArrayMethods:
     min = _method("min")
     nonzero = _method("nonzero")
     prod = _method("prod")
+    ptp = _method("ptp")
     ravel = _method("ravel")
     repeat = _method("repeat")
     round = _method("round")
+    searchsorted = _method("searchsorted")
     sort = _method("sort")
     squeeze = _method("squeeze")
     std = _method("std")
@@ -145,4 +161,47 @@ class ArrayMethods:
     take = _method("take")
     trace = _method("trace")
     var = _method("var")
-    view = _method("view")
+
+
+_UINT = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64"}
+
+
+def _view(x, dtype):
+    """Reinterpret bits. Equal widths are one bitcast; otherwise the bytes are regrouped through
+    unsigned integers, little-endian as NumPy on the hosts jaxnc runs on."""
+    import numpy as np
+
+    from jaxnc._src import dtypes
+    from jaxnc._src.lax.lax import bitcast_convert_type
+
+    if dtype is None:
+        return x
+    dtype = dtypes.canonicalize_dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if x.dtype == np.bool_:
+        x = x.astype(np.uint8)
+    n_in, n_out = x.dtype.itemsize, dtype.itemsize
+    if n_in == n_out:
+        if dtype == np.bool_:
+            return bitcast_convert_type(x, np.uint8).astype(np.bool_)
+        return bitcast_convert_type(x, dtype)
+    if x.ndim == 0 or (x.shape[-1] * n_in) % n_out:
+        raise ValueError(f"view from {x.dtype} to {dtype} needs a last axis whose size in bytes "
+                         f"({x.shape[-1:] and x.shape[-1] * n_in}) is a multiple of {n_out}; shape {x.shape}")  # fmt: skip
+    u_in, u_out = np.dtype(_UINT[n_in]), np.dtype(_UINT[n_out])
+    u = bitcast_convert_type(x, u_in)
+    if n_out < n_in:  # split each item into n_in // n_out pieces, lowest bits first
+        k = n_in // n_out
+        mask = _np.asarray((1 << 8 * n_out) - 1, u_in)
+        parts = [((u >> _np.asarray(8 * n_out * i, u_in)) & mask).astype(u_out) for i in range(k)]
+        u = _np.stack(parts, axis=-1).reshape(*x.shape[:-1], x.shape[-1] * k)
+    else:  # join groups of n_out // n_in items
+        k = n_out // n_in
+        g = u.reshape(*x.shape[:-1], x.shape[-1] // k, k).astype(u_out)
+        u = g[..., 0]
+        for i in range(1, k):
+            u = u | (g[..., i] << _np.asarray(8 * n_in * i, u_out))
+    if dtype == np.bool_:
+        return u.astype(np.bool_)
+    return bitcast_convert_type(u, dtype)

@@ -344,10 +344,20 @@ class Tracer(ArrayMethods):
     def __index__(self) -> int:
         return int(self._concrete("index", TracerIntegerConversionError))
 
-    def _concrete(self, what: str, error):
+    def item(self, *args):
+        return np.asarray(self._concrete("item", ConcretizationTypeError, method=True)).item(*args)
+
+    def tolist(self):
+        return np.asarray(self._concrete("tolist", ConcretizationTypeError, method=True)).tolist()
+
+    def tobytes(self, order="C") -> bytes:
+        return np.asarray(self._concrete("tobytes", ConcretizationTypeError, method=True)).tobytes(order)
+
+    def _concrete(self, what: str, error, method: bool = False):
         value = self.to_concrete_value()
         if value is None:
-            raise error(self, f"The error occurred in the __{what}__ method.")
+            name = what if method else f"__{what}__"
+            raise error(self, f"The error occurred in the {name} method.")
         return value
 
     def __array__(self, dtype=None, copy=None):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from jaxnc._src import core
+from jaxnc._src import core, dtypes
 from jaxnc._src.core import UndefinedPrimal, Zero, get_aval, is_undefined_primal
 
 
@@ -233,22 +233,34 @@ def linearize_flat(f: Callable, primals: Sequence):
     parent = core.current_trace()
     pe_trace = pe.PartialEvalTrace(parent)
     jvp_trace = JVPTrace(pe_trace)
-    tangent_ins = [pe_trace.new_arg(get_aval(p).to_tangent_aval()) for p in primals]
+    tangent_avals = [get_aval(p).to_tangent_aval() for p in primals]
+    tangent_ins = [pe_trace.new_arg(a) for a in tangent_avals]
+    # NB: int/bool primals have float0 tangents, which carry no data: symbolic zeros inside, inputs outside
+    jvp_tangents = [Zero(a) if a.dtype == dtypes.float0 else t for a, t in zip(tangent_avals, tangent_ins, strict=True)]
     with core.new_trace(pe_trace), core.new_trace(jvp_trace):
-        outs = f(*[JVPTracer(jvp_trace, p, t) for p, t in zip(primals, tangent_ins, strict=True)])
+        outs = f(*[jvp_trace.wrap(p, t) for p, t in zip(primals, jvp_tangents, strict=True)])
         pairs = [jvp_trace.unpack(o) for o in outs]
     out_primals = [pe_trace.known_value(p) for p, _ in pairs]
-    out_tangents = [pe_trace.instantiate(t, get_aval(p).to_tangent_aval()) for p, t in pairs]
+    out_avals = [get_aval(p).to_tangent_aval() for p in out_primals]
+    # float0 outputs (of int/bool values) are left out of the linear jaxpr: their tangents are zero by type
+    out_tangents = [pe_trace.instantiate(t, a) for (_, t), a in zip(pairs, out_avals, strict=True) if a.dtype != dtypes.float0]
     jaxpr, consts = pe.tracers_to_jaxpr(pe_trace, tangent_ins, out_tangents)
-    return out_primals, jaxpr, consts
+    return out_primals, jaxpr, consts, out_avals
+
+
+def with_float0_outputs(outs: Sequence, out_avals: Sequence) -> list:
+    """The linear jaxpr's outputs with the float0 zeros of `linearize_flat`'s left-out outputs put back."""
+    it = iter(outs)
+    return [instantiate(Zero(a)) if a.dtype == dtypes.float0 else next(it) for a in out_avals]
 
 
 def vjp_flat(f: Callable, primals: Sequence):
     """Primal outputs and a function mapping output cotangents to input cotangents (flat)."""
-    out_primals, jaxpr, consts = linearize_flat(f, primals)
+    out_primals, jaxpr, consts, out_avals = linearize_flat(f, primals)
 
     def f_vjp(*cts):
         args = [UndefinedPrimal(v.aval) for v in jaxpr.invars]
+        cts = [ct for ct, a in zip(cts, out_avals, strict=True) if a.dtype != dtypes.float0]
         cts_in = backward_pass(jaxpr, consts, args, cts)
         return [instantiate(ct) for ct in cts_in]
 
