@@ -8,6 +8,7 @@ import importlib
 import importlib.metadata
 import os
 import threading
+import warnings
 from collections.abc import Callable
 
 import pluggy
@@ -73,7 +74,7 @@ class Registry:
             try:
                 modules[ep.name] = ep.load()
             except Exception as e:
-                self.broken[ep.name] = f"{type(e).__name__}: {e}"
+                self._report_broken(ep.name, e)
         if "cpu" not in modules:  # running from a source tree without installed metadata
             modules["cpu"] = importlib.import_module("jaxnc._src.backends.cpu")
         entries: dict[str, _Entry] = {}
@@ -87,7 +88,7 @@ class Registry:
             try:
                 specs = impl.function()
             except Exception as e:
-                self.broken[impl.plugin_name] = f"{type(e).__name__}: {e}"
+                self._report_broken(impl.plugin_name, e)
                 continue
             for spec in specs or ():
                 spec.plugin = impl.plugin_name
@@ -98,6 +99,12 @@ class Registry:
             except Exception as e:
                 entry.reason = f"probe failed: {type(e).__name__}: {e}"
         return entries
+
+    def _report_broken(self, plugin: str, error: Exception) -> None:
+        """Record a plugin that failed to load or to list its backends, and warn once (the others still load)."""
+        self.broken[plugin] = f"{type(error).__name__}: {error}"
+        warnings.warn(f"jaxnc backend plugin {plugin!r} failed to load and is skipped: {self.broken[plugin]} "
+                      "(`python -m jaxnc` lists the plugins)", RuntimeWarning, stacklevel=2)  # fmt: skip
 
     @property
     def entries(self) -> dict[str, _Entry]:
