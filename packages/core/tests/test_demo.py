@@ -16,3 +16,17 @@ def test_mlp_digits_demo_reaches_accuracy():
     assert res.returncode == 0, res.stderr[-2000:]
     acc = float(res.stdout.strip().splitlines()[-1].split()[-1])
     assert acc >= 0.9
+
+
+README = EXAMPLE.parents[1] / "README.md"
+
+
+@pytest.mark.skipif(not README.exists(), reason="runs from the repository checkout")
+def test_readme_tour_runs_as_written():
+    # regression: the tour's check_leaks block left `x` alive and raised LeakError
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert blocks, "the README has a Python tour"
+    for code in blocks:
+        exec(compile(code, str(README), "exec"), {})  # noqa: S102 - the project's own README
