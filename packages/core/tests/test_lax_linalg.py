@@ -104,6 +104,36 @@ def test_triangular_solve(left_side, lower, transpose_a, unit_diagonal):
                 order=2)  # fmt: skip
 
 
+@pytest.mark.parametrize("shape", [(2, 150, 200), (200, 130), (140, 140)])
+def test_blocked_lu_over_several_panels(shape):
+    """LU in 64-column panels (trailing updates by matmul) still factors P A = L U with partial pivoting."""
+    x = np.random.default_rng(7).standard_normal(shape)
+    lu, piv, perm = (np.asarray(o) for o in linalg.lu(x))
+    m, n = shape[-2:]
+    k = min(m, n)
+    lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k)
+    np.testing.assert_allclose(np.take_along_axis(x, perm[..., None], -2), lower @ np.triu(lu[..., :k, :]), atol=1e-11)
+    assert np.all(np.abs(lower) <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("left_side", [True, False])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a", [False, True])
+def test_blocked_triangular_solve(left_side, lower, transpose_a):
+    """n > 128 goes through block substitution; a zero on the diagonal still gives inf/NaN, not an error."""
+    rng = np.random.default_rng(8)
+    n = 150
+    a = rng.standard_normal((2, n, n)) + 8 * np.eye(n)
+    b = rng.standard_normal((2, n, 5) if left_side else (2, 5, n))
+    x = np.asarray(linalg.triangular_solve(a, b, left_side, lower, transpose_a, False, False))
+    t = np.tril(a) if lower else np.triu(a)
+    op = np.swapaxes(t, -1, -2) if transpose_a else t
+    np.testing.assert_allclose(op @ x if left_side else x @ op, b, atol=1e-10)
+    a[:, 100, 100] = 0
+    x = np.asarray(linalg.triangular_solve(a, b, left_side, lower, transpose_a, False, False))
+    assert not np.isfinite(x).all()
+
+
 def test_linalg_vmap_matches_loop():
     rng = np.random.default_rng(6)
     xs = rng.standard_normal((4, 3, 5))  # batch on axis 2

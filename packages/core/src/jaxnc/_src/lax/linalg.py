@@ -188,8 +188,14 @@ _front_batch(eigh_p)
 lu_p = Primitive("lu", multiple_results=True)
 
 
+_BLOCK = 64  # panel width of the blocked LU and triangular solves: the trailing updates are BLAS matmuls
+
+
 @lu_p.def_impl
 def _lu_impl(x):
+    """Right-looking blocked LU with partial pivoting, vectorised over the batch: each panel of _BLOCK
+    columns is eliminated column by column (row swaps applied to whole rows), then U12 = L11^-1 A12 and
+    A22 -= L21 U12 update the rest with one solve and one matmul, as LAPACK's getrf does."""
     a = np.array(_work(x), copy=True)
     *batch, m, n = a.shape
     a = a.reshape(-1, m, n)
@@ -198,16 +204,22 @@ def _lu_impl(x):
     perm = np.tile(np.arange(m, dtype=np.int32), (b, 1))
     pivots = np.zeros((b, k), np.int32)
     rows = np.arange(b)
-    for j in range(k):  # partial pivoting, vectorized over the batch
-        p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
-        pivots[:, j] = p
-        a[rows, j], a[rows, p] = a[rows, p].copy(), a[rows, j].copy()
-        perm[rows, j], perm[rows, p] = perm[rows, p].copy(), perm[rows, j].copy()
-        piv = a[:, j, j]
-        with np.errstate(all="ignore"):
-            scale = np.where(piv[:, None] != 0, a[:, j + 1 :, j] / piv[:, None], 0)
-        a[:, j + 1 :, j] = scale
-        a[:, j + 1 :, j + 1 :] -= scale[:, :, None] * a[:, j, None, j + 1 :]
+    for j0 in range(0, k, _BLOCK):
+        j1 = min(j0 + _BLOCK, k)
+        for j in range(j0, j1):  # the panel, unblocked
+            p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
+            pivots[:, j] = p
+            a[rows, j], a[rows, p] = a[rows, p].copy(), a[rows, j].copy()
+            perm[rows, j], perm[rows, p] = perm[rows, p].copy(), perm[rows, j].copy()
+            piv = a[:, j, j]
+            with np.errstate(all="ignore"):
+                scale = np.where(piv[:, None] != 0, a[:, j + 1 :, j] / piv[:, None], 0)
+            a[:, j + 1 :, j] = scale
+            a[:, j + 1 :, j + 1 : j1] -= scale[:, :, None] * a[:, j, None, j + 1 : j1]
+        if j1 < n:
+            l11 = np.tril(a[:, j0:j1, j0:j1], -1) + np.eye(j1 - j0, dtype=a.dtype)
+            a[:, j0:j1, j1:] = np.linalg.solve(l11, a[:, j0:j1, j1:])  # unit diagonal: never singular
+            a[:, j1:, j1:] -= a[:, j1:, j0:j1] @ a[:, j0:j1, j1:]
     return [a.reshape(*batch, m, n).astype(x.dtype), pivots.reshape(*batch, k), perm.reshape(*batch, m)]
 
 
@@ -397,18 +409,36 @@ def _triangular_solve_impl(a, b, left_side, lower, transpose_a, conjugate_a, uni
         aw = aw.copy()
         aw[..., np.arange(n), np.arange(n)] = 1
     op = _op_a(aw, transpose_a, conjugate_a)
+    op_lower = lower != bool(transpose_a)
     with np.errstate(all="ignore"):
         if left_side:  # op(A) X = B
-            out = _solve_or_substitute(op, bw)
+            out = _solve_or_substitute(op, bw, op_lower)
         else:  # X op(A) = B  <=>  op(A)^T X^T = B^T
-            out = np.swapaxes(_solve_or_substitute(np.swapaxes(op, -1, -2), np.swapaxes(bw, -1, -2)), -1, -2)
+            out = np.swapaxes(_solve_or_substitute(np.swapaxes(op, -1, -2), np.swapaxes(bw, -1, -2), not op_lower),
+                              -1, -2)  # fmt: skip
     return out.astype(b.dtype)
 
 
-def _solve_or_substitute(t, b):
+def _blocked_solve(t, b, lower):
+    """Block substitution for triangular t: one small solve per diagonal block, the rest as matmuls (O(n^2 k))."""
+    n = t.shape[-1]
+    x = np.empty(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.result_type(t, b))
+    starts = range(0, n, _BLOCK) if lower else reversed(range(0, n, _BLOCK))
+    for i0 in starts:
+        i1 = min(i0 + _BLOCK, n)
+        rhs = b[..., i0:i1, :]
+        if lower and i0:
+            rhs = rhs - t[..., i0:i1, :i0] @ x[..., :i0, :]
+        elif not lower and i1 < n:
+            rhs = rhs - t[..., i0:i1, i1:] @ x[..., i1:, :]
+        x[..., i0:i1, :] = np.linalg.solve(t[..., i0:i1, i0:i1], rhs)
+    return x
+
+
+def _solve_or_substitute(t, b, lower):
     """Solve a triangular system; a zero on the diagonal gives inf/NaN by substitution, as XLA does (no error)."""
     try:
-        return np.linalg.solve(t, b)
+        return _blocked_solve(t, b, lower) if t.shape[-1] > 2 * _BLOCK else np.linalg.solve(t, b)
     except np.linalg.LinAlgError:
         n = t.shape[-1]
         lower = np.allclose(np.triu(t, 1), 0)
