@@ -36,6 +36,19 @@ def cases(backends):
         impls["torch"] = lambda: (at + at).numpy()
     out.append(Case("eager small add (+ read)", impls))
 
+    # eager ops off the same-aval fast path: a Python scalar operand, a vector dot
+    for name, np_fn, jnc_fn, jax_fn in [
+        ("eager small multiply by 2 (+ read)", lambda: a_np * 2, lambda a: a * 2, lambda a: a * 2),
+        ("eager small vector dot a @ a (+ read)", lambda: a_np @ a_np, lambda a: a @ a, lambda a: a @ a),
+    ]:
+        impls = {"numpy": lambda np_fn=np_fn: np.asarray(np_fn())}
+        for b in backends:
+            a = jaxnc.device_put(a_np, jaxnc.devices(b)[0])
+            impls[f"jaxnc[{b}]"] = lambda a=a, fn=jnc_fn: np.asarray(fn(a))
+        if jax:
+            impls["jax"] = lambda fn=jax_fn: np.asarray(fn(aj))
+        out.append(Case(name, impls))
+
     # jitted small call, read back
     impls = {"numpy": lambda: np.asarray(np.tanh(a_np) * 2 + 1)}
     for b in backends:
