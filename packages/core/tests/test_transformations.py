@@ -262,3 +262,20 @@ def test_integer_inputs_and_outputs_have_float0_tangents():
     assert t_i.dtype == f0 and float(t_x) == 3.0
     g = jax.grad(lambda p: p["w"] * p["n"], allow_int=True)({"w": 2.0, "n": 3})
     assert float(g["w"]) == 3.0 and g["n"].dtype == f0
+
+
+def test_disable_jit_typeof_and_named_scope():
+    seen = []
+    f = jax.jit(lambda x: seen.append(isinstance(x, jax.Array) and not hasattr(x, "_trace")) or x * 2)
+    with jax.disable_jit():
+        np.testing.assert_array_equal(f(jnp.ones(2)), [2.0, 2.0])
+    np.testing.assert_array_equal(f(jnp.ones(2)), [2.0, 2.0])
+    assert seen == [True, False]  # a concrete Array inside disable_jit, a tracer after it
+    assert not jax.config.jax_disable_jit
+    t = jax.typeof(jnp.ones((2, 3), jnp.int8))
+    assert t.shape == (2, 3) and t.dtype == np.int8 and not t.weak_type and jax.typeof(1.0).weak_type
+    with jax.named_scope("layer"):
+        assert float(jax.named_call(jnp.sin, name="s")(0.0)) == 0.0
+    with pytest.raises(TypeError, match="must be a string"):
+        with jax.named_scope(3):
+            pass

@@ -14,6 +14,7 @@ from jaxnc._src.errors import (
 from jaxnc._src.jit import jit
 from jaxnc._src.api import (
     block_until_ready,
+    disable_jit,
     eval_shape,
     grad,
     hessian,
@@ -24,6 +25,9 @@ from jaxnc._src.api import (
     linear_transpose,
     linearize,
     make_jaxpr,
+    named_call,
+    named_scope,
+    typeof,
     value_and_grad,
     vjp,
     vmap,
@@ -69,8 +73,8 @@ __all__ = [
     "Array", "ClosedJaxpr", "ConcretizationTypeError", "Jaxpr", "ShapeDtypeStruct", "TracerArrayConversionError",
     "TracerBoolConversionError", "TracerIntegerConversionError", "UnexpectedTracerError", "backends",
     "block_until_ready", "check_leaks", "checkpoint", "clear_caches", "config", "custom_jvp", "custom_vjp",
-    "default_backend", "default_device", "device_count", "device_put", "devices", "dtypes", "eval_shape", "grad", "hessian",
-    "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "local_devices",
-    "make_jaxpr", "nn", "numpy", "random", "remat", "scipy", "stop_gradient", "tree", "tree_util", "value_and_grad",
-    "vjp", "vmap",
+    "default_backend", "default_device", "device_count", "device_put", "devices", "disable_jit", "dtypes",
+    "eval_shape", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose",
+    "linearize", "local_devices", "make_jaxpr", "named_call", "named_scope", "nn", "numpy", "random", "remat",
+    "scipy", "stop_gradient", "tree", "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
 ]

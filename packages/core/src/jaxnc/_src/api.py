@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -518,3 +519,37 @@ def eval_shape(fun: Callable, *args, **kwargs):
 def block_until_ready(tree):
     """Wait for every array in `tree`; returns it."""
     return tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x, tree)
+
+
+# --- small context helpers JAX programs use -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True):
+    """`with jax.disable_jit():` jitted functions run their Python eagerly (for print-debugging)."""
+    from jaxnc._src.config import config
+
+    prev = config.jax_disable_jit
+    config.update("jax_disable_jit", bool(disable))
+    try:
+        yield
+    finally:
+        config.update("jax_disable_jit", prev)
+
+
+@contextlib.contextmanager
+def named_scope(name: str):
+    """Accepted as `jax.named_scope`: JAX uses the name only in compiled-program metadata, which jaxnc lacks."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope name argument must be a string, got {type(name).__name__}")
+    yield
+
+
+def named_call(fun: Callable, *, name: str | None = None) -> Callable:
+    """As `jax.named_call`: the same function (names only label JAX's compiled programs)."""
+    return fun
+
+
+def typeof(x) -> core.ShapedArray:
+    """The abstract value (shape, dtype, weak type) of an array, tracer or scalar, as `jax.typeof`."""
+    return get_aval(x)
