@@ -279,3 +279,31 @@ def test_disable_jit_typeof_and_named_scope():
     with pytest.raises(TypeError, match="must be a string"):
         with jax.named_scope(3):
             pass
+
+
+def test_custom_rules_see_and_return_arrays():
+    # regression: rules got Python floats / NumPy cotangents and their results reached the user as NumPy
+    seen = []
+
+    @jax.custom_vjp
+    def pt(d):
+        return d["a"] * d["b"]
+
+    def bwd(d, g):
+        seen.append((type(d["a"]), type(g)))
+        return ({"a": g * d["b"], "b": g * 0.0},)
+
+    pt.defvjp(lambda d: (pt(d), d), bwd)
+    g = jax.grad(pt)({"a": 2.0, "b": 3.0})
+    assert all(type(v) is type(jnp.ones(1)) for v in g.values()) and float(g["a"]) == 3.0
+    assert seen == [(type(jnp.ones(1)), type(jnp.ones(1)))]
+    (ct,) = jax.vjp(pt, {"a": 2.0, "b": 3.0})[1](1.0)
+    assert isinstance(ct["a"], jax.Array) and float(ct["a"]) == 3.0
+
+    @jax.custom_jvp
+    def f(x):
+        return x * 2
+
+    f.defjvp(lambda p, t: (f(p[0]), t[0] * 5))
+    out, t = jax.jvp(f, (3.0,), (1.0,))
+    assert isinstance(t, jax.Array) and float(t) == 5.0 and float(out) == 6.0

@@ -110,6 +110,24 @@ def _custom_jvp_call_batch(size, vals, dims, call_jaxpr, jvp, num_consts):
     return outs, [0] * len(outs)
 
 
+def _as_arrays(xs) -> list:
+    """Rules see and give jax Arrays as in JAX, never Python or NumPy scalars (so `g * x` in a rule, and
+    what it returns to the user, stays an Array). Values with no array type (float0, functions) pass."""
+    from jaxnc._src.array import Array, device_put_numpy
+
+    out = []
+    for x in xs:
+        if not (x is None or type(x) is Array or type(x) is Zero or isinstance(x, core.Tracer)):
+            try:
+                aval = get_aval(x)
+            except TypeError:
+                pass
+            else:
+                x = device_put_numpy(np.asarray(x, aval.dtype), None, aval.weak_type)
+        out.append(x)
+    return out
+
+
 class _Traced(NamedTuple):
     nondiff: list  # values of the nondiff_argnums arguments, in order
     dyn: list  # the differentiable arguments
@@ -207,11 +225,12 @@ class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name
         user_jvp = self.jvp
 
         def jvp_flat(primals, tangents):
-            p_tree = tree_unflatten(in_tree, primals)
-            t_tree = tree_unflatten(in_tree, tangents)
+            p_tree = tree_unflatten(in_tree, _as_arrays(primals))
+            t_tree = tree_unflatten(in_tree, _as_arrays(tangents))
             out, t_out = user_jvp(*traced.nondiff, tuple(p_tree), tuple(t_tree))
             out_leaves, tree1 = tree_flatten(out)
             t_leaves, tree2 = tree_flatten(t_out)
+            out_leaves, t_leaves = _as_arrays(out_leaves), _as_arrays(t_leaves)
             if tree1 != out_tree or tree2 != out_tree:
                 raise TypeError(f"Custom JVP rule of {self.__name__} must produce primal and tangent outputs with "
                                 f"the structure of the function's output {out_tree}; got {tree1} and {tree2}.")
@@ -334,18 +353,18 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
         res_tree_box = []
 
         def fwd_flat(*primals):
-            out, res = user_fwd(*merge(tree_unflatten(in_tree, primals)))
+            out, res = user_fwd(*merge(tree_unflatten(in_tree, _as_arrays(primals))))
             out_leaves, tree1 = tree_flatten(out)
             if tree1 != out_tree:
                 raise TypeError(f"Custom VJP fwd rule of {name} must produce a primal output with the structure "
                                 f"of the function's output {out_tree}; got {tree1}.")
             res_leaves, res_tree = tree_flatten(res)
             res_tree_box[:] = [res_tree]
-            return out_leaves, res_leaves
+            return _as_arrays(out_leaves), _as_arrays(res_leaves)
 
         def bwd_flat(res, cts):
             res_tree = res_tree_box[0]
-            ct_tree = tree_unflatten(out_tree, cts)
+            ct_tree = tree_unflatten(out_tree, _as_arrays(cts))
             cts_in = user_bwd(*traced.nondiff, tree_unflatten(res_tree, res), ct_tree)
             if not isinstance(cts_in, tuple):
                 raise TypeError(f"Custom VJP bwd rule of {name} must produce a tuple (one entry per primal input), "
@@ -360,7 +379,7 @@ class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name
                     flat += [ad.zeros_like_aval(get_aval(x)) for x in leaves_a]
                 else:
                     flat += tree_a.flatten_up_to(ct)
-            return [ad.zeros_like_aval(get_aval(p)) if c is None else c for c, p in zip(flat, args_flat, strict=True)]
+            return _as_arrays([ad.zeros_like_aval(get_aval(p)) if c is None else c for c, p in zip(flat, args_flat, strict=True)])
 
         # values captured from enclosing transformations ride along as leading consts, with no cotangent
         outs = custom_vjp_call_p.bind(*traced.extra, *args_flat, call_jaxpr=traced.closed, fwd=fwd_flat, bwd=bwd_flat,
