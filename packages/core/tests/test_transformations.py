@@ -307,3 +307,14 @@ def test_custom_rules_see_and_return_arrays():
     f.defjvp(lambda p, t: (f(p[0]), t[0] * 5))
     out, t = jax.jvp(f, (3.0,), (1.0,))
     assert isinstance(t, jax.Array) and float(t) == 5.0 and float(out) == 6.0
+
+
+def test_transformations_return_arrays_even_for_identity():
+    # regression: jvp/vjp/linearize of the identity handed back the Python floats they were given, and
+    # grad of the identity a NumPy array
+    weak_one = "Array(1., dtype=float32, weak_type=True)"
+    assert repr(jax.jvp(lambda x: x, (3.0,), (1.0,))[1]) == weak_one
+    assert repr(jax.vjp(lambda x: x, 3.0)[1](1.0)[0]) == weak_one
+    assert repr(jax.linearize(lambda x: x, 3.0)[1](1.0)) == weak_one
+    assert repr(jax.grad(lambda x: x)(3.0)) == weak_one
+    assert repr(jax.value_and_grad(lambda x: x)(3.0)[0]) == "Array(3., dtype=float32, weak_type=True)"

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from jaxnc._src import core, dtypes
+from jaxnc._src.array import as_arrays, device_put_numpy
 from jaxnc._src.core import ShapeDtypeStruct, get_aval
 from jaxnc._src.interpreters import ad, batching
 from jaxnc._src.interpreters import partial_eval as pe
@@ -106,6 +107,7 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     t_flat = [core.Zero(get_aval(p).to_tangent_aval()) if _tangent_aval(t).dtype == dtypes.float0 else t
               for p, t in zip(p_flat, t_flat, strict=True)]  # fmt: skip
     out_p, out_t = ad.jvp_flat(flat, p_flat, t_flat)
+    out_p, out_t = as_arrays(out_p), as_arrays(out_t)
     out_p, aux = _split_aux(out_p, box, has_aux)
     out_t = out_t[: len(out_p)]
     out_tree = box["out_tree"]
@@ -118,6 +120,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     p_flat, p_tree = tree_flatten(primals)
     flat, box = _flat_fun(fun, p_tree, has_aux)
     out_p, jaxpr, consts, out_avals = ad.linearize_flat(flat, p_flat)
+    out_p = as_arrays(out_p)
     out_p, aux = _split_aux(out_p, box, has_aux)
     out_tree = box["out_tree"]
     n_out = len(out_p)
@@ -127,7 +130,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         if t_tree != p_tree:
             raise TypeError(f"linearized function called on tangent values inconsistent with the original primal "
                             f"values: expected structure {p_tree}, got {t_tree}")
-        outs = ad.with_float0_outputs(core.eval_jaxpr(jaxpr, consts, *t_flat), out_avals)
+        outs = as_arrays(ad.with_float0_outputs(core.eval_jaxpr(jaxpr, consts, *t_flat), out_avals))
         return tree_unflatten(out_tree, outs[:n_out])
 
     out = tree_unflatten(out_tree, out_p)
@@ -149,6 +152,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     p_flat, p_tree = tree_flatten(primals)
     flat, box = _flat_fun(fun, p_tree, has_aux)
     out_flat, f_vjp_flat, _ = ad.vjp_flat(flat, p_flat)
+    out_flat = as_arrays(out_flat)
     out_p, aux = _split_aux(out_flat, box, has_aux)
     out_tree = box["out_tree"]
     out_avals = [get_aval(o) for o in out_p]
@@ -170,7 +174,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                                 f"expected tangent type ({a.to_tangent_aval().str_short()}) of corresponding primal "
                                 f"output with dtype {a.dtype.name}.")
         cts = [*ct_flat, *[core.Zero(get_aval(o).to_tangent_aval()) for o in out_flat[len(out_p):]]] if n_aux else ct_flat
-        cts_in = f_vjp_flat(*cts)
+        cts_in = as_arrays(f_vjp_flat(*cts))
         return tree_unflatten(p_tree, cts_in)
 
     out = tree_unflatten(out_tree, out_p)
@@ -224,7 +228,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     def value_and_grad_f(*args, **kwargs):
         ans, f_vjp, aux = _vjp_of_argnums(fun, argnums, args, kwargs, has_aux, allow_int, holomorphic)
         _check_scalar_output(ans)
-        one = np.ones((), get_aval(ans).dtype)
+        aval = get_aval(ans)
+        one = device_put_numpy(np.ones((), aval.dtype), None, aval.weak_type)  # JAX's seed keeps the weak type
         g = f_vjp(one)
         g = g[0] if isinstance(argnums, int) else tuple(g)
         return ((ans, aux), g) if has_aux else (ans, g)

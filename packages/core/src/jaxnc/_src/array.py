@@ -196,6 +196,23 @@ def device_put_numpy(value, device=None, weak_type: bool = False, committed: boo
     return Array._new(aval, Buffer(handle, device, value.nbytes, aval), committed)
 
 
+def as_arrays(xs) -> list:
+    """Python and NumPy scalars/arrays among `xs` as jax Arrays on the default device; Arrays, tracers,
+    symbolic zeros and values with no array type (float0, functions) unchanged. Transformations hand
+    users (and custom rules) Arrays, as JAX does."""
+    out = []
+    for x in xs:
+        if not (x is None or type(x) is Array or isinstance(x, (core.Tracer, core.Zero))):
+            try:
+                aval = core.get_aval(x)
+            except TypeError:
+                pass
+            else:
+                x = device_put_numpy(np.asarray(x, aval.dtype), None, aval.weak_type)
+        out.append(x)
+    return out
+
+
 def device_put(x, device=None):
     """Place a value (or a pytree of values) on `device` (default device when None); inputs stay valid."""
     from jaxnc._src.tree_util import tree_map

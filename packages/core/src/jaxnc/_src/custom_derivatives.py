@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxnc._src import core
+from jaxnc._src.array import as_arrays as _as_arrays
 from jaxnc._src.core import Primitive, Zero, get_aval, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
 from jaxnc._src.interpreters import partial_eval as pe
@@ -108,24 +109,6 @@ def _custom_jvp_call_batch(size, vals, dims, call_jaxpr, jvp, num_consts):
 
     outs = custom_jvp_call_p.bind(*vals, call_jaxpr=batched_jaxpr, jvp=batched_jvp, num_consts=num_consts)
     return outs, [0] * len(outs)
-
-
-def _as_arrays(xs) -> list:
-    """Rules see and give jax Arrays as in JAX, never Python or NumPy scalars (so `g * x` in a rule, and
-    what it returns to the user, stays an Array). Values with no array type (float0, functions) pass."""
-    from jaxnc._src.array import Array, device_put_numpy
-
-    out = []
-    for x in xs:
-        if not (x is None or type(x) is Array or type(x) is Zero or isinstance(x, core.Tracer)):
-            try:
-                aval = get_aval(x)
-            except TypeError:
-                pass
-            else:
-                x = device_put_numpy(np.asarray(x, aval.dtype), None, aval.weak_type)
-        out.append(x)
-    return out
 
 
 class _Traced(NamedTuple):
