@@ -318,3 +318,4 @@ def test_transformations_return_arrays_even_for_identity():
     assert repr(jax.linearize(lambda x: x, 3.0)[1](1.0)) == weak_one
     assert repr(jax.grad(lambda x: x)(3.0)) == weak_one
     assert repr(jax.value_and_grad(lambda x: x)(3.0)[0]) == "Array(3., dtype=float32, weak_type=True)"
+    assert isinstance(jax.vmap(lambda x: x)(np.ones(2, np.float32)), jax.Array)

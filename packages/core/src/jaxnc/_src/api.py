@@ -364,7 +364,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_name=None, axi
         def out_dims():
             return _flatten_axes("vmap out_axes", box["out_tree"], out_axes, tupled_args=False)
 
-        outs = batching.vmap_flat(flat, dims, out_dims, size, args_flat, axis_name)
+        outs = as_arrays(batching.vmap_flat(flat, dims, out_dims, size, args_flat, axis_name))
         return tree_unflatten(box["out_tree"], outs)
 
     return vmap_f
