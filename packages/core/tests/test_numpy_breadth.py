@@ -222,6 +222,25 @@ def test_at_drops_out_of_bounds_updates():
     assert jnp.bincount(jnp.array([0, 9]), length=3).tolist() == [1, 0, 0]
 
 
+@pytest.mark.parametrize("bins,rng", [(10, None), (7, None), (4, (0.25, 0.75)), (1, None), (3, (2.0, 2.0))])
+def test_equal_width_histogram_matches_numpy_on_the_edges(bins, rng):
+    """Equal-width bins index by (a - lo) / width and correct against the edges (NumPy's method): values on
+    the edges, outside the range, NaN and inf land where np.histogram puts them (float64 edges, as NumPy's)."""
+    a = np.concatenate([np.linspace(0, 1, 1001), np.arange(0, 5) / 4, [-0.5, 2.0]])
+    if rng is not None:  # without a range, min/max of NaN or inf give NaN edges (in NumPy an error)
+        a = np.concatenate([a, [np.nan, np.inf, -np.inf]])
+    jaxnc.config.update("jax_enable_x64", True)
+    try:
+        got, edges = jnp.histogram(a, bins, range=rng)
+        jitted = jaxnc.jit(lambda v: jnp.histogram(v, bins, range=rng)[0])(a)
+    finally:
+        jaxnc.config.update("jax_enable_x64", False)
+    want, want_edges = np.histogram(a, bins, range=rng)
+    np.testing.assert_allclose(np.asarray(edges), want_edges, rtol=1e-15)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    np.testing.assert_array_equal(np.asarray(jitted), want)
+
+
 def test_vectorize_signature_and_excluded():
     f = jnp.vectorize(lambda a, b: jnp.sum(a * b), signature="(n),(n)->()")
     np.testing.assert_allclose(f(X, X[0]), (X * X[0]).sum(-1), rtol=1e-5)

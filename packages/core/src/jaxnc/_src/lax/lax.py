@@ -530,6 +530,14 @@ def _shift_impl(kind):
     def impl(x, y):
         bits = x.dtype.itemsize * 8
         unsigned = np.dtype(f"u{x.dtype.itemsize}")
+        if y.size and y.dtype == x.dtype and 0 <= int(np.min(y)) and int(np.max(y)) < bits:
+            # every shift in range (the common case): no out-of-range masking, no int64 copies
+            if kind == "left":
+                return np.left_shift(x, y)
+            if kind == "right_logical":
+                return np.right_shift(x.view(unsigned), y.view(unsigned)).view(x.dtype)
+            signed = np.dtype(f"i{x.dtype.itemsize}")
+            return np.right_shift(x.view(signed), y.view(signed)).view(x.dtype)
         oob = (y.astype(np.int64) < 0) | (y.astype(np.int64) >= bits)
         ys = np.where(oob, 0, y).astype(x.dtype)
         if kind == "left":

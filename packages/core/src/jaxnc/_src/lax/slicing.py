@@ -86,6 +86,19 @@ def _window_indices(operand_shape, indices, batch_shape_out_dims, window_dims_ou
     return idx, place_batch(valid)
 
 
+def _point_indices(operand, indices, window_dims, index_dims, index_map, operand_batching):
+    """The 1-d index vector when the op reads/writes single elements of a 1-d operand (jnp.take, .at[i],
+    bincount): NumPy's take/ufunc.at do it directly, without the general window index arrays."""
+    if (operand.ndim == 1 and operand.shape[0] > 0 and indices.shape[-1:] == (1,) and not window_dims
+            and tuple(index_dims) == (0,) and tuple(index_map) == (0,) and not operand_batching):  # fmt: skip
+        return indices[..., 0]
+    return None
+
+
+def _in_bounds(point, n: int) -> bool:
+    return point.size == 0 or (int(point.min()) >= 0 and int(point.max()) < n)
+
+
 def _gather_window_dims(operand_ndim, dn):
     return [d for d in range(operand_ndim) if d not in dn.collapsed_slice_dims and d not in dn.operand_batching_dims]
 
@@ -96,6 +109,18 @@ gather_p = Primitive("gather")
 @gather_p.def_impl
 def _gather_impl(operand, indices, dimension_numbers, slice_sizes, mode, fill_value=None, **_):
     dn = dimension_numbers
+    point = _point_indices(operand, indices, dn.offset_dims, dn.collapsed_slice_dims, dn.start_index_map,
+                           dn.operand_batching_dims)  # fmt: skip
+    if point is not None:
+        n = operand.shape[0]
+        if _in_bounds(point, n):  # np.take's default mode is ~1.6x faster than mode="clip"
+            return np.take(operand, point)
+        out = np.take(operand, point, mode="clip")
+        if mode == "fill":
+            valid = (point >= 0) & (point < n)
+            fill = _default_fill(operand.dtype) if fill_value is None else fill_value
+            out = np.where(valid, out, np.array(fill, dtype=operand.dtype))
+        return out
     out_rank = indices.ndim - 1 + len(dn.offset_dims)
     window_operand = _gather_window_dims(operand.ndim, dn)
     sizes = list(slice_sizes)
@@ -218,6 +243,20 @@ def _gather_batch(size, vals, dims, dimension_numbers, slice_sizes, mode, fill_v
 def _scatter_impl_for(combine):
     def impl(operand, indices, updates, dimension_numbers, mode, **_):
         dn = dimension_numbers
+        point = _point_indices(operand, indices, dn.update_window_dims, dn.inserted_window_dims,
+                               dn.scatter_dims_to_operand_dims, dn.operand_batching_dims)  # fmt: skip
+        if point is not None:
+            n = operand.shape[0]
+            upd = updates
+            if not _in_bounds(point, n):
+                if mode == "clip":
+                    point = np.clip(point, 0, n - 1)
+                else:
+                    valid = (point >= 0) & (point < n)
+                    point, upd = point[valid], updates[valid]
+            out = np.array(operand, copy=True)
+            combine(out, (point,), upd)
+            return out
         window_operand = [d for d in range(operand.ndim) if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
         sizes = [1] * operand.ndim
         for d, ud in zip(window_operand, dn.update_window_dims, strict=True):

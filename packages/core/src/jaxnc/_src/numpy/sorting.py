@@ -162,15 +162,20 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     lo = lax.full(jnp.shape(v), 0, idx_dt)
     hi = lax.full(jnp.shape(v), n, idx_dt)
     one = lax.full(jnp.shape(v), 1, idx_dt)
-    dnums = lax_slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
     for _ in range(math.ceil(math.log2(n + 1))):
         mid = lax.add(lo, lax.shift_right_logical(lax.sub(hi, lo), one))  # lo <= mid <= hi, no overflow
         # mid == n only once lo == hi == n, where `right` is masked off: clip is only for the read
-        am = lax_slicing.gather(a, lax.expand_dims(mid, (jnp.ndim(mid),)), dnums, (1,), mode="clip")
+        am = take_clipped(a, mid)
         right = lax.bitwise_and(goes_right(am, v), lax.lt(mid, hi))
         lo = lax.select(right, lax.add(mid, one), lo)
         hi = lax.select(right, hi, mid)
     return lo
+
+
+def take_clipped(a, idx):
+    """a[clip(idx, 0, len(a) - 1)] for a 1-d `a`: one gather, without jnp indexing's negative-index handling."""
+    dnums = lax_slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+    return lax_slicing.gather(a, lax.expand_dims(idx, (jnp.ndim(idx),)), dnums, (1,), mode="clip")
 
 
 def _total_order_key(x):

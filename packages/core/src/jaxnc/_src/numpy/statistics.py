@@ -10,6 +10,7 @@ import numpy as np
 from jaxnc._src import core, dtypes
 from jaxnc._src.core import get_aval
 from jaxnc._src.lax import lax
+from jaxnc._src.lax import slicing as lax_slicing
 from jaxnc._src.numpy import lax_numpy as jnp
 from jaxnc._src.numpy import sorting
 
@@ -324,6 +325,15 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 # --- counting and histograms ------------------------------------------------------------------------
 
 
+def _add_at(length: int, dtype, idx, w):
+    """zeros(length).at[idx].add(w, mode="drop") for in-range-or-dropped non-negative idx, as one scatter_add
+    (without .at[]'s negative-index normalisation, which costs a gather and a select per element)."""
+    dnums = lax_slicing.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                                scatter_dims_to_operand_dims=(0,))  # fmt: skip
+    return lax_slicing.scatter_add(lax.full((length,), 0, dtype), lax.expand_dims(idx, (jnp.ndim(idx),)), w, dnums,
+                                   mode="drop")  # fmt: skip
+
+
 def bincount(x, weights=None, minlength=0, *, length=None):
     """Counts (or summed weights) of each non-negative integer in x; `length` makes the shape static.
 
@@ -348,7 +358,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         w = jnp.ones(jnp.shape(x), dtypes.default_int_dtype())
     else:
         w = jnp.broadcast_to(_arr(weights), jnp.shape(x))
-    return jnp.zeros((length,), get_aval(w).dtype).at[jnp.clip(x, 0)].add(w, mode="drop")
+    return _add_at(length, get_aval(w).dtype, jnp.clip(x, 0), w)
 
 
 def digitize(x, bins, right=False, *, method=None):
@@ -383,6 +393,22 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
     return jnp.linspace(lo, hi, int(bins) + 1)
 
 
+def _equal_width_bin(a, edges):
+    """searchsorted(edges, a, 'right') with the last edge inclusive (0 below, len(edges) above or NaN), for
+    equal-width edges: the bin from (a - lo) / width, then corrected by one against the edges themselves
+    where rounding put it off by one (NumPy's method; a binary search would take log2(bins) gathers)."""
+    (a,) = jnp.promote_dtypes(a, edges)[:1]
+    n = jnp.shape(edges)[0] - 1
+    lo, hi = edges[0], edges[-1]
+    inside = jnp.logical_and(jnp.greater_equal(a, lo), jnp.less_equal(a, hi))  # False for NaN
+    scaled = jnp.where(inside, (a - lo) * (n / (hi - lo)), 0)
+    b = lax.convert_element_type(jnp.clip(jnp.floor(scaled), 0, n - 1), np.int32)
+    b = b - lax.convert_element_type(jnp.less(a, sorting.take_clipped(edges, b)), np.int32)
+    up = jnp.logical_and(jnp.greater_equal(a, sorting.take_clipped(edges, b + 1)), jnp.not_equal(b, n - 1))
+    b = b + lax.convert_element_type(up, np.int32)
+    return jnp.where(inside, b + 1, 0)
+
+
 def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
     """Counts (or summed weights) per bin, and the bin edges; the last bin includes its right edge.
 
@@ -396,9 +422,12 @@ def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
     edges = histogram_bin_edges(a, bins, range, weights)
     w = jnp.ones(jnp.shape(a), dtypes.to_inexact_dtype(get_aval(a).dtype)) if weights is None else jnp.ravel(_arr(weights))
     nb = jnp.shape(edges)[0]
-    idx = sorting.searchsorted(edges, a, side="right")
-    idx = jnp.where(jnp.equal(a, edges[-1]), nb - 1, idx)
-    counts = jnp.zeros((nb + 1,), get_aval(w).dtype).at[idx].add(w)[1:-1]
+    if np.ndim(bins) == 0 and not hasattr(bins, "aval") and nb > 1:
+        idx = _equal_width_bin(a, edges)
+    else:
+        idx = sorting.searchsorted(edges, a, side="right")
+        idx = jnp.where(jnp.equal(a, edges[-1]), nb - 1, idx)
+    counts = _add_at(nb + 1, get_aval(w).dtype, idx, w)[1:-1]
     if density:
         widths = edges[1:] - edges[:-1]
         counts = counts / widths / jnp.sum(counts)
@@ -425,7 +454,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
         sizes.append(nb + 1)
         flat = idx if flat is None else flat * (nb + 1) + idx
     w = jnp.ones((n,), dtypes.to_inexact_dtype(get_aval(sample).dtype)) if weights is None else _arr(weights)
-    counts = jnp.zeros((math.prod(sizes),), get_aval(w).dtype).at[flat].add(w)
+    counts = _add_at(math.prod(sizes), get_aval(w).dtype, flat, w)
     counts = jnp.reshape(counts, sizes)[tuple(builtins.slice(1, -1) for _ in builtins.range(d))]
     if density:
         counts = counts / jnp.sum(counts)
