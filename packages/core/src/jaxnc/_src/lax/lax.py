@@ -453,11 +453,15 @@ def _ordered_zeros(f, pick_on_tie):
 
     def impl(x, y):
         out = f(x, y)
-        # a tie of zeros can only give a zero: test the one output first (np.signbit in pick_on_tie costs
-        # ~10x np.maximum, so it runs only where zeros meet)
-        if dtypes.is_float(x.dtype) and (out == 0).any():
-            tie = (x == 0) & (y == 0)
-            out = np.where(tie, pick_on_tie(x, y), out)
+        # a tie of zeros can only give a zero: look for ties only when there is a zero output, and fix
+        # just the ties (np.signbit in pick_on_tie costs ~10x np.maximum)
+        if dtypes.is_float(x.dtype):
+            out = np.asarray(out)
+            if (out == 0).any():
+                tie = (x == 0) & (y == 0)
+                if tie.any():
+                    xb, yb = np.broadcast_to(x, out.shape), np.broadcast_to(y, out.shape)
+                    out[tie] = pick_on_tie(xb[tie], yb[tie])
         return out
 
     return impl
