@@ -174,8 +174,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         fp = jnp.concatenate([fp[-1:], fp, fp[:1]])
     n = jnp.shape(xp)[0]
     i = jnp.clip(sorting.searchsorted(xp, x, side="right"), 1, n - 1)
-    x0, x1 = jnp.take(xp, i - 1), jnp.take(xp, i)
-    f0, f1 = jnp.take(fp, i - 1), jnp.take(fp, i)
+    x0, x1 = sorting.take_clipped(xp, i - 1), sorting.take_clipped(xp, i)  # i in [1, n-1]: plain gathers
+    f0, f1 = sorting.take_clipped(fp, i - 1), sorting.take_clipped(fp, i)
     dxp = x1 - x0
     zero = jnp.equal(dxp, 0)
     t = (x - x0) / jnp.where(zero, jnp.ones_like(dxp), dxp)

@@ -166,9 +166,10 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
         mid = lax.add(lo, lax.shift_right_logical(lax.sub(hi, lo), one))  # lo <= mid <= hi, no overflow
         # mid == n only once lo == hi == n, where `right` is masked off: clip is only for the read
         am = take_clipped(a, mid)
-        right = lax.bitwise_and(goes_right(am, v), lax.lt(mid, hi))
-        lo = lax.select(right, lax.add(mid, one), lo)
-        hi = lax.select(right, hi, mid)
+        # as 0/1 arithmetic rather than two selects: np.where on a random mask is ~10x slower than a mul
+        right = lax.convert_element_type(lax.bitwise_and(goes_right(am, v), lax.lt(mid, hi)), idx_dt)
+        lo = lax.add(lo, lax.mul(right, lax.sub(lax.add(mid, one), lo)))  # mid + 1 if right else lo
+        hi = lax.add(mid, lax.mul(right, lax.sub(hi, mid)))  # hi if right else mid
     return lo
 
 
