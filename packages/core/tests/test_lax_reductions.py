@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import jaxnc
+import jaxnc.numpy as jnp
 from jaxnc import lax
 from jaxnc.testing import check_grads
 
@@ -181,11 +182,17 @@ def test_max_min_order_signed_zeros_and_keep_nans():
     np.testing.assert_array_equal(np.signbit(lo[:4]), [True, True, False, True])
     assert np.isnan(hi[4:]).all() and np.isnan(lo[4:]).all()
     np.testing.assert_array_equal(np.asarray(lax.max(a[:4], np.float32(1.0))), [1.0] * 4)
+    # a scalar zero operand (relu's, clip's), broadcast under jit: the ties are found from the other operand alone
+    z = np.array([0.0, -0.0, 1.0, -0.0], np.float32)
+    for f, zero, signs in ((jnp.maximum, -0.0, [False, True, False, True]), (jnp.maximum, 0.0, [False] * 4),
+                           (jnp.minimum, 0.0, [False, True, False, True]), (jnp.minimum, -0.0, [True] * 4)):  # fmt: skip
+        np.testing.assert_array_equal(np.signbit(np.asarray(jaxnc.jit(lambda v: f(v, zero))(z))), signs)
+        np.testing.assert_array_equal(np.signbit(np.asarray(f(zero, z))), signs)
 
 
 @pytest.mark.parametrize("dt", [np.float16, np.float32, "bfloat16"])
 def test_argmax_argmin_pick_the_first_nan_then_the_first_extremum(dt):
     x = np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 5.0, 5.0, -1.0], [-0.0, 0.0, -1.0, -1.0]], np.float32)
-    x = x.astype(jaxnc.numpy.dtype(dt))
+    x = x.astype(jnp.dtype(dt))
     np.testing.assert_array_equal(np.asarray(lax.argmax(x, 1, np.int32)), [1, 1, 0])
     np.testing.assert_array_equal(np.asarray(lax.argmin(x, 1, np.int32)), [1, 3, 2])

@@ -448,20 +448,32 @@ rem_p = binop("rem", _rem_impl)
 ad.defjvp(rem_p, lambda t, x, y: t, lambda t, x, y: mul(neg(t), round(div(sub(x, rem(x, y)), y))))
 
 
+def _zero_ties(x, y, out):
+    """Where x and y are both zeros (a bool mask of out's shape), or None when nowhere."""
+    for a, b in ((x, y), (y, x)):
+        if a.size and not any(a.strides):  # a broadcast scalar (relu's 0, clip's bounds): one test
+            if a.flat[0] != 0:
+                return None
+            tie = np.broadcast_to(b == 0, out.shape)
+            return tie if tie.any() else None
+    if not (out == 0).any():  # a tie of zeros can only give a zero
+        return None
+    tie = (x == 0) & (y == 0)
+    return tie if tie.any() else None
+
+
 def _ordered_zeros(f, pick_on_tie):
     """max/min that order -0.0 below +0.0, as XLA does (NumPy returns either zero of a tie)."""
 
     def impl(x, y):
         out = f(x, y)
-        # a tie of zeros can only give a zero: look for ties only when there is a zero output, and fix
-        # just the ties (np.signbit in pick_on_tie costs ~10x np.maximum)
+        # fix just the ties of zeros, found cheaply (np.signbit in pick_on_tie costs ~10x np.maximum)
         if dtypes.is_float(x.dtype):
             out = np.asarray(out)
-            if (out == 0).any():
-                tie = (x == 0) & (y == 0)
-                if tie.any():
-                    xb, yb = np.broadcast_to(x, out.shape), np.broadcast_to(y, out.shape)
-                    out[tie] = pick_on_tie(xb[tie], yb[tie])
+            tie = _zero_ties(x, y, out)
+            if tie is not None:
+                xb, yb = np.broadcast_to(x, out.shape), np.broadcast_to(y, out.shape)
+                out[tie] = pick_on_tie(xb[tie], yb[tie])
         return out
 
     return impl
