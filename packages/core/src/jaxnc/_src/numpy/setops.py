@@ -72,7 +72,9 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     n = jnp.shape(arr)[0]
     rows = jnp.reshape(arr, (n, -1))
     iota = lax.iota(dtypes.default_int_dtype(), n)
-    if jnp.ndim(arr) == 1:
+    if jnp.ndim(arr) == 1 and not (return_index or return_inverse):
+        aux = lax_sorting.sort(arr, 0)  # values only: a plain sort (the permutation costs an argsort, ~10x)
+    elif jnp.ndim(arr) == 1:
         aux, perm = lax_sorting.sort((arr, iota), 0, num_keys=1)
     else:
         cols = [rows[:, j] for j in range(jnp.shape(rows)[1])]
