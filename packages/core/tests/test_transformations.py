@@ -319,3 +319,15 @@ def test_transformations_return_arrays_even_for_identity():
     assert repr(jax.grad(lambda x: x)(3.0)) == weak_one
     assert repr(jax.value_and_grad(lambda x: x)(3.0)[0]) == "Array(3., dtype=float32, weak_type=True)"
     assert isinstance(jax.vmap(lambda x: x)(np.ones(2, np.float32)), jax.Array)
+
+
+def test_float0_gradients_pass_through_jit_and_vmap():
+    # regression: jit rejected float0 outputs ("not a valid JAX type") and vmap could not batch them
+    f0 = jax.dtypes.float0
+    g = jax.jit(jax.grad(lambda p: p["w"] * p["n"], allow_int=True))({"w": 2.0, "n": 3})
+    assert float(g["w"]) == 3.0 and g["n"].dtype == f0 and g["n"].shape == ()
+    per_example = jax.vmap(jax.grad(lambda w, n: w * n, argnums=(0, 1), allow_int=True))
+    for fn in (per_example, jax.jit(per_example)):
+        gw, gn = fn(np.ones(2, np.float32), np.arange(2))
+        np.testing.assert_array_equal(gw, [0.0, 1.0])
+        assert gn.dtype == f0 and gn.shape == (2,)

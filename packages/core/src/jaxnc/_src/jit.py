@@ -7,7 +7,9 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 
-from jaxnc._src import core
+import numpy as np
+
+from jaxnc._src import core, dtypes
 from jaxnc._src.config import config
 from jaxnc._src.core import Primitive, Zero, is_undefined_primal
 from jaxnc._src.interpreters import ad, batching
@@ -122,13 +124,21 @@ def _static_positions(fun, static_argnums, static_argnames):
 
 
 class _CacheEntry:
-    __slots__ = ("closed", "out_tree", "n_tracer_consts", "tracer_consts")
+    __slots__ = ("closed", "out_tree", "n_tracer_consts", "tracer_consts", "float0_outs")
 
-    def __init__(self, closed, out_tree, tracer_consts=()) -> None:
+    def __init__(self, closed, out_tree, tracer_consts=(), float0_outs=()) -> None:
         self.closed = closed
         self.out_tree = out_tree
         self.tracer_consts = list(tracer_consts)
         self.n_tracer_consts = len(self.tracer_consts)
+        self.float0_outs = float0_outs  # (position, shape) of data-free float0 outputs, not in the jaxpr
+
+    def unflatten(self, outs):
+        if self.float0_outs:
+            outs = list(outs)
+            for i, shape in self.float0_outs:
+                outs.insert(i, np.zeros(shape, dtypes.float0))
+        return self.out_tree.unflatten(outs)
 
 
 class Jitted:
@@ -200,7 +210,7 @@ class Jitted:
         else:
             self._cache.move_to_end(key)
         outs = jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self.__name__)
-        return entry.out_tree.unflatten(outs)
+        return entry.unflatten(outs)
 
     def _trace(self, statics, in_tree, avals) -> _CacheEntry:
         out_tree_box = []
@@ -210,11 +220,15 @@ class Jitted:
             args, kwargs = self._merge(statics, dyn_args, dyn_kwargs)
             out = self.fun(*args, **kwargs)
             out_leaves, out_tree = tree_flatten(out)
-            out_tree_box.append(out_tree)
-            return [_check_output(o) for o in out_leaves]
+            # float0 values (tangents of ints, e.g. from grad(allow_int=True)) carry no data: returned as they are
+            float0_outs = tuple((i, np.shape(o)) for i, o in enumerate(out_leaves)
+                                if getattr(o, "dtype", None) == dtypes.float0)  # fmt: skip
+            out_tree_box.append((out_tree, float0_outs))
+            return [_check_output(o) for o in out_leaves if getattr(o, "dtype", None) != dtypes.float0]
 
         jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
         jaxpr, _ = core.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
+        out_tree, float0_outs = out_tree_box[0]
         tracer_idx = [i for i, c in enumerate(consts) if isinstance(c, core.Tracer)]
         if tracer_idx:
             # closed-over values of enclosing transformations become leading arguments
@@ -222,8 +236,8 @@ class Jitted:
             keep = [i for i in range(len(consts)) if i not in set(tracer_idx)]
             jaxpr = core.Jaxpr([jaxpr.constvars[i] for i in keep], [*tvars, *jaxpr.invars], jaxpr.outvars, jaxpr.eqns)
             tracer_consts = [consts[i] for i in tracer_idx]
-            return _CacheEntry(core.ClosedJaxpr(jaxpr, [consts[i] for i in keep]), out_tree_box[0], tracer_consts)
-        return _CacheEntry(core.ClosedJaxpr(jaxpr, consts), out_tree_box[0])
+            return _CacheEntry(core.ClosedJaxpr(jaxpr, [consts[i] for i in keep]), out_tree, tracer_consts, float0_outs)
+        return _CacheEntry(core.ClosedJaxpr(jaxpr, consts), out_tree, (), float0_outs)
 
     def lower(self, *args, **kwargs):
         """The traced program for these arguments (`.as_text()` / `.jaxpr`), as `jax.jit(f).lower`."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from jaxnc._src import core
+import numpy as np
+
+from jaxnc._src import core, dtypes
 from jaxnc._src.core import get_aval
 
 not_mapped = None
@@ -110,6 +112,11 @@ def vmap_flat(f: Callable, in_dims: Sequence, out_dims: Sequence | Callable, axi
         out_dims = out_dims()
     results = []
     for (val, d), od in zip(unpacked, out_dims, strict=True):
+        if od is not None and getattr(val, "dtype", None) == dtypes.float0:  # data-free: just a bigger shape
+            shape = list(np.shape(val))
+            shape.insert(od % (len(shape) + 1), axis_size)
+            results.append(np.zeros(shape, dtypes.float0))
+            continue
         if od is None:
             if d is not not_mapped:
                 raise ValueError("vmap has mapped output but out_axes is None")
