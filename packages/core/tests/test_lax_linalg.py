@@ -41,17 +41,22 @@ def test_eigh():
     check_grads(lambda x: (lambda v: v * jaxnc.numpy.sign(v[..., :1, :]))(linalg.eigh(x)[0]), (spd,), order=1)
 
 
+def _checked_lu(x, atol):
+    """linalg.lu(x) with P x = L U and |L| <= 1 (partial pivoting) checked; returns (piv, perm, m, k)."""
+    lu, piv, perm = (np.asarray(o) for o in linalg.lu(x))
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k)
+    np.testing.assert_allclose(np.take_along_axis(x, perm[..., None], -2), lower @ np.triu(lu[..., :k, :]), atol=atol)
+    assert np.all(np.abs(lower) <= 1 + 1e-12)
+    return piv, perm, m, k
+
+
 @pytest.mark.parametrize("shape", [(4, 4), (2, 5, 3), (2, 3, 5)])
 def test_lu(shape):
     x = np.random.default_rng(2).standard_normal(shape)
-    lu, piv, perm = (np.asarray(o) for o in linalg.lu(x))
-    m, n = shape[-2:]
-    k = min(m, n)
-    lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k)
-    upper = np.triu(lu[..., :k, :])
-    np.testing.assert_allclose(np.take_along_axis(x, perm[..., None], -2), lower @ upper, atol=1e-12)
+    piv, perm, m, k = _checked_lu(x, 1e-12)
     assert piv.dtype == perm.dtype == np.int32 and piv.shape == (*shape[:-2], k)
-    assert np.all(np.abs(lower) <= 1 + 1e-12)  # partial pivoting
     # pivots replay into the permutation (LAPACK's convention)
     p = np.broadcast_to(np.arange(m), (*shape[:-2], m)).copy().reshape(-1, m)
     for b, row in enumerate(piv.reshape(-1, k)):
@@ -107,13 +112,7 @@ def test_triangular_solve(left_side, lower, transpose_a, unit_diagonal):
 @pytest.mark.parametrize("shape", [(2, 150, 200), (200, 130), (140, 140)])
 def test_blocked_lu_over_several_panels(shape):
     """LU in 64-column panels (trailing updates by matmul) still factors P A = L U with partial pivoting."""
-    x = np.random.default_rng(7).standard_normal(shape)
-    lu, piv, perm = (np.asarray(o) for o in linalg.lu(x))
-    m, n = shape[-2:]
-    k = min(m, n)
-    lower = np.tril(lu[..., :, :k], -1) + np.eye(m, k)
-    np.testing.assert_allclose(np.take_along_axis(x, perm[..., None], -2), lower @ np.triu(lu[..., :k, :]), atol=1e-11)
-    assert np.all(np.abs(lower) <= 1 + 1e-12)
+    _checked_lu(np.random.default_rng(7).standard_normal(shape), 1e-11)
 
 
 @pytest.mark.parametrize("left_side", [True, False])
