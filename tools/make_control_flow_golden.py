@@ -39,15 +39,7 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001 - the golden records what JAX raises
             facts[name] = {"error": type(e).__name__, "message": cases.normalize_message(str(e))}
             continue
-        out = []
-        for i, leaf in enumerate(leaves):
-            if leaf[0] == "array":
-                _, arr, dtype, weak = leaf
-                arrays[f"{name}#{i}"] = arr
-                out.append({"dtype": dtype, "shape": list(arr.shape), "weak_type": weak})
-            else:
-                out.append({"value": leaf[1]})
-        facts[name] = {"leaves": out}
+        facts[name] = {"leaves": golden_cases.store_leaves(name, leaves, arrays)}
     versions = {"jax": jax.__version__, "numpy": np.__version__}
     np.savez_compressed(DATA / "control_flow_golden.npz", **arrays)
     (DATA / "control_flow_golden.json").write_text(json.dumps({"versions": versions, "cases": facts}, indent=1) + "\n")

@@ -53,15 +53,7 @@ def main(only: list[str]) -> None:
         if "error" in result:
             facts[name] = {"error": result["error"], "message": result["message"]}
             continue
-        leaves = []
-        for i, leaf in enumerate(result["leaves"]):
-            if leaf[0] == "array":
-                _, arr, dtype, weak = leaf
-                arrays[f"{name}#{i}"] = arr
-                leaves.append({"dtype": dtype, "shape": list(arr.shape), "weak_type": weak})
-            else:
-                leaves.append({"value": leaf[1]})
-        facts[name] = {"leaves": leaves}
+        facts[name] = {"leaves": cases.store_leaves(name, result["leaves"], arrays)}
     jaxprs = {}
     for name, (make, args) in cases.JAXPRS.items():
         jaxprs[name] = str(jax.make_jaxpr(make(m))(*args))

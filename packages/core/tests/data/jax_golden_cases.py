@@ -54,6 +54,19 @@ def namespace(jax_module) -> types.SimpleNamespace:
     )
 
 
+def store_leaves(name: str, leaves: list, arrays: dict) -> list[dict]:
+    """The JSON facts of `flatten_result`'s leaves; each array goes into `arrays` as `name#i`."""
+    out = []
+    for i, leaf in enumerate(leaves):
+        if leaf[0] == "array":
+            _, arr, dtype, weak = leaf
+            arrays[f"{name}#{i}"] = arr
+            out.append({"dtype": dtype, "shape": list(arr.shape), "weak_type": weak})
+        else:
+            out.append({"value": leaf[1]})
+    return out
+
+
 def flatten_result(out) -> list:
     """Leaves of a row's result: ("array", ndarray, dtype name, weak_type) or ("value", JSON-able)."""
     leaves: list = []
